@@ -1,0 +1,1 @@
+"""Streamlit widgets built on the engine. They cache and draw; they never do the math."""

@@ -1,0 +1,72 @@
+"""The shared frame: every page (app.py included) calls :func:`sidebar_context` first."""
+from __future__ import annotations
+
+import streamlit as st
+
+from components import resources as res
+from components import state
+from engine.models import resolve_model
+
+
+def _model_label(model_id: str) -> str:
+    try:
+        return resolve_model(model_id).display_name
+    except Exception:  # a stored id whose model is unknown to this version
+        return model_id
+
+
+def sidebar_context() -> tuple[str | None, tuple[str, ...]]:
+    """Draw the active-corpus and model pickers; return (corpus_id, model_ids).
+
+    Only models already embedded for the corpus are offered here (embedding happens on the
+    home page). Returns ``(None, ())`` when the workspace holds no corpus yet.
+    """
+    manifests = res.store().list_corpora()
+    sidebar = st.sidebar
+    if not manifests:
+        sidebar.info("No corpus yet. Load the demo or upload a file on the Home page.")
+        sidebar.caption(f"Workspace: `{res.store().root}`")
+        return None, ()
+    names = {m["corpus_id"]: f"{m['name']} · {m['n_rows']:,} rows" for m in manifests}
+    if state.corpus_id() not in names:
+        state.set(state.CORPUS_ID, manifests[0]["corpus_id"])
+        state.set(state.MODEL_IDS, ())
+    sidebar.selectbox(
+        "Corpus",
+        options=list(names),
+        format_func=names.__getitem__,
+        help="The corpus every page works on. Load or upload others on the Home page.",
+        **state.bind(state.CORPUS_ID),
+    )
+    corpus_id = state.corpus_id()
+    embedded = res.embedded_model_ids(corpus_id)
+    chosen = tuple(m for m in state.model_ids() if m in embedded)
+    if not chosen and embedded:
+        chosen = tuple(embedded[:2])
+    state.set(state.MODEL_IDS, chosen)
+    if embedded:
+        sidebar.multiselect(
+            "Models",
+            options=embedded,
+            format_func=_model_label,
+            help="Models this corpus is embedded with. Pages that compare models use all chosen; "
+            "others use the first. Embed with more models on the Home page.",
+            **state.bind(state.MODEL_IDS),
+        )
+    else:
+        sidebar.warning("This corpus is not embedded yet: pick models and press Embed on the Home page.")
+    sidebar.caption(f"Workspace: `{res.store().root}`")
+    return corpus_id, state.model_ids()
+
+
+def require_embedded(corpus_id: str | None, model_ids: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+    """Guard for analysis pages: stop with a hint unless a corpus and at least one model are active."""
+    if corpus_id is None:
+        st.info("No corpus yet. Go to **Home** to load the demo corpus or upload your own.")
+        st.page_link("app.py", label="Go to Home", icon="🏠")
+        st.stop()
+    if not model_ids:
+        st.info("Pick at least one model in the sidebar, or embed this corpus on the **Home** page.")
+        st.page_link("app.py", label="Go to Home", icon="🏠")
+        st.stop()
+    return corpus_id, model_ids

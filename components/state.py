@@ -1,0 +1,75 @@
+"""Every ``st.session_state`` key Embedscape uses, with its type and default.
+
+The app uses Streamlit's ``pages/`` directory mode, where a widget's own key is deleted when the
+user switches page. Durable values live under the names below; widgets bind to a shadow key
+(``_w_<name>``) and copy their value back on change (Streamlit docs: multipage-apps/widgets).
+Pages never invent keys: add one here, with its type, and use the constant.
+"""
+from __future__ import annotations
+
+from typing import Any, Final
+
+import streamlit as st
+
+# -- the shared frame (sidebar) ----------------------------------------------------------------
+CORPUS_ID: Final = "corpus_id"  # str | None: the active corpus
+MODEL_IDS: Final = "model_ids"  # tuple[str, ...]: the active models (embedded for the corpus)
+
+# -- hand-offs between pages ---------------------------------------------------------------------
+# Each hand-off is a small dict so the receiving page can say where it came from.
+SELECTION: Final = "selection"  # dict(corpus_id, model_id, ids: list[str], source: str) from a map lasso
+SEARCH_HITS: Final = "search_hits"  # dict(corpus_id, model_id, ids: list[str], scores: list[float], query: str)
+COLOR_SCORES: Final = "color_scores"  # dict(corpus_id, name: str, ids: list[str], scores: list[float])
+FOCUS_ITEM: Final = "focus_item"  # dict(corpus_id, id: str): "open this item" from another page
+AXIS_POLE: Final = "axis_pole"  # dict(corpus_id, ids: list[str], texts: list[str]): selection as an axis pole
+WORD_SET: Final = "word_set"  # dict(corpus_id, texts: list[str]): selection as a bias word set
+
+# -- home page -------------------------------------------------------------------------------------
+LAST_INGEST: Final = "last_ingest"  # dict: the latest ingest report, shown on the home page
+LAST_EMBED: Final = "last_embed"  # list[dict]: the latest embed summaries (one per model)
+
+_DEFAULTS: Final[dict[str, Any]] = {
+    CORPUS_ID: None,
+    MODEL_IDS: (),
+    SELECTION: None,
+    SEARCH_HITS: None,
+    COLOR_SCORES: None,
+    FOCUS_ITEM: None,
+    AXIS_POLE: None,
+    WORD_SET: None,
+    LAST_INGEST: None,
+    LAST_EMBED: None,
+}
+
+
+def get(name: str) -> Any:
+    """The durable value of ``name`` (its default if unset)."""
+    if name not in _DEFAULTS:
+        raise KeyError(f"Unknown session key {name!r}: declare it in components/state.py")
+    return st.session_state.get(name, _DEFAULTS[name])
+
+
+def set(name: str, value: Any) -> None:  # noqa: A001 - mirrors get()
+    if name not in _DEFAULTS:
+        raise KeyError(f"Unknown session key {name!r}: declare it in components/state.py")
+    st.session_state[name] = value
+
+
+def corpus_id() -> str | None:
+    return get(CORPUS_ID)
+
+
+def model_ids() -> tuple[str, ...]:
+    return tuple(get(MODEL_IDS) or ())
+
+
+def bind(name: str) -> dict[str, Any]:
+    """Widget kwargs that keep ``name`` alive across pages (shadow key + on_change copy)."""
+    shadow = f"_w_{name}"
+    st.session_state[shadow] = get(name)
+    return {"key": shadow, "on_change": _keep, "args": (name,)}
+
+
+def _keep(name: str) -> None:
+    value = st.session_state[f"_w_{name}"]
+    st.session_state[name] = tuple(value) if isinstance(value, list) else value

@@ -1,0 +1,79 @@
+"""Shared fixtures: one temporary workspace per test session, small real corpora, real models.
+
+The workspace is created before anything imports the app, and ``EMBEDSCAPE_HOME`` points at it,
+so tests never touch a user's data. Expensive things (models, embeddings) are made once per
+session; tests get read-only values.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+_SESSION_HOME = Path(tempfile.mkdtemp(prefix="embedscape-test-"))
+os.environ["EMBEDSCAPE_HOME"] = str(_SESSION_HOME)
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+SMALL_MODEL = "minilm-l3"  # the smallest bundled sentence model
+SMALL_CORPUS_ROWS = 300
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "browser: drives a real Chromium against `streamlit run` (slow)")
+
+
+@pytest.fixture(scope="session")
+def store():
+    """The session workspace (shared by the engine, AppTests and the browser server)."""
+    from engine.store import Store
+
+    return Store(_SESSION_HOME)
+
+
+@pytest.fixture(scope="session")
+def small_corpus(store):
+    """300 Lee news sentences with `article` and `n_words` metadata, saved in the store."""
+    from engine.demo import lee_news
+
+    corpus, report = lee_news(limit=SMALL_CORPUS_ROWS)
+    store.save_corpus(corpus, report)
+    return corpus
+
+
+@pytest.fixture(scope="session")
+def small_embeddings(small_corpus, store):
+    """`small_corpus` embedded with the smallest sentence model (read-only Embeddings)."""
+    from engine.embed import embed_corpus
+
+    return embed_corpus(small_corpus, SMALL_MODEL, store=store).embeddings
+
+
+@pytest.fixture(scope="session")
+def polarity_corpus(store):
+    """200 movie snippets labelled neg/pos, saved in the store."""
+    from engine.demo import movie_polarity
+
+    corpus, report = movie_polarity()
+    store.save_corpus(corpus, report)
+    return corpus
+
+
+@pytest.fixture(scope="session")
+def words_corpus(store):
+    """The bundled word list (frequent words + WEAT sets + occupations), saved in the store."""
+    from engine.demo import words
+
+    corpus, report = words()
+    store.save_corpus(corpus, report)
+    return corpus
+
+
+@pytest.fixture(scope="session")
+def glove_encoder(store):
+    from engine.models import REGISTRY, load_encoder
+
+    return load_encoder(REGISTRY["glove-50d"], models_dir=store.models_dir)
