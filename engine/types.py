@@ -153,3 +153,38 @@ class Embeddings:
     @property
     def n_missing(self) -> int:
         return int((~self.valid).sum())
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Axis:
+    """A unit direction in one model's space, pointing from the negative pole to the positive one.
+
+    ``recipe`` records how it was made (method, inputs, parameters) as JSON-ready data, so the
+    same axis can be rebuilt in another model and saved by name. Bias directions are axes too.
+
+    Attributes:
+        name: Display name ("good ↔ bad").
+        model_id: The model whose space ``direction`` lives in.
+        direction: (dim,) float32, unit norm, read-only.
+        positive_label: Label of the end scores grow toward.
+        negative_label: Label of the other end.
+        method: How it was fitted ("poles", "items", "probe_ridge", "probe_logistic",
+            "expression", "pair_pca", …).
+        recipe: JSON-serialisable inputs and parameters (never arrays).
+        explained: Share of variance the direction captures where that is defined, else None.
+    """
+
+    name: str
+    model_id: str
+    direction: Vectors
+    positive_label: str
+    negative_label: str
+    method: str
+    recipe: dict
+    explained: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.direction.ndim != 1:
+            raise ValueError("direction must be 1-D")
+        if self.direction.flags.writeable:
+            self.direction.setflags(write=False)
