@@ -55,3 +55,11 @@ def clear_corpus_caches() -> None:
     """After a delete: drop cached corpora and embeddings so nothing stale is served."""
     corpus.clear()
     embeddings.clear()
+
+
+@st.cache_resource(show_spinner="Reading the file…", max_entries=2)
+def raw_table(data: bytes, filename: str) -> Any:
+    """A parsed upload (engine.corpus.RawTable), kept while the user picks the text column."""
+    from engine.corpus import read_table
+
+    return read_table(data, filename=filename)

@@ -1,0 +1,75 @@
+"""Embedscape home page: choose or upload a corpus, embed it with several models, then explore.
+
+Streamlit runs in ``pages/``-directory mode: this file is the home page, and every page calls
+``sidebar_context()`` first so the frame is the same everywhere (docs/architecture.md, D1).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from components import home_view, sidebar, state
+from components import resources as res
+from components.feedback import user_errors
+from engine.demo import DEFAULT_DEMO_ID, DEMOS
+
+st.set_page_config(page_title="Embedscape", page_icon="🧭", layout="wide")
+
+with user_errors(stop=False):
+    home_view.ensure_default_corpus(DEFAULT_DEMO_ID)
+corpus_id, model_ids = sidebar.sidebar_context()
+
+st.title("Embedscape")
+st.markdown(
+    "Embedscape shows you what an embedding model makes of *your* texts: load a corpus, embed it "
+    "with several models, then **see** the space on a map and **question** it with search, semantic "
+    "axes and bias measures.  \nEverything runs on this machine with bundled models; embeddings are "
+    "stored on disk, so nobody waits for the same work twice."
+)
+
+st.header("1 · Choose a corpus", divider="gray")
+source = st.radio(
+    "Where is your corpus?",
+    options=["demo", "upload"],
+    format_func={"demo": "A bundled demo corpus", "upload": "Upload a file"}.__getitem__,
+    horizontal=True,
+    key="home_source",
+    help="Demo corpora ship with Embedscape. Uploads may be CSV, TSV, TXT (one text per line), JSONL or Parquet.",
+)
+with user_errors(stop=False):
+    if source == "demo":
+        home_view.demo_picker(DEMOS)
+    else:
+        home_view.upload_form()
+
+if state.get(state.LAST_INGEST):
+    home_view.render_ingest_report(state.get(state.LAST_INGEST))
+
+corpus_id = state.corpus_id()
+if corpus_id is None or not res.store().has_corpus(corpus_id):
+    st.info("Load a demo corpus or upload a file to continue.")
+    st.stop()
+
+corpus = res.corpus(corpus_id)
+with st.expander(f"Preview of **{corpus.name}** · {len(corpus):,} rows", expanded=False):
+    home_view.render_preview(corpus)
+
+st.header("2 · Embed it", divider="gray")
+with user_errors(stop=False):
+    home_view.embed_form(corpus)
+if state.get(state.LAST_EMBED):
+    home_view.render_embed_results(state.get(state.LAST_EMBED))
+
+st.header("3 · Explore", divider="gray")
+embedded = res.embedded_model_ids(corpus_id)
+if not embedded:
+    st.info("Embed the corpus with at least one model to open the pages below.")
+home_view.render_page_links(Path(__file__).parent / "pages", enabled=bool(embedded))
+
+with st.expander("Workspace: stored corpora", expanded=False):
+    with user_errors(stop=False):
+        home_view.render_workspace()
+
+with st.expander("About Embedscape, its models and data", expanded=False):
+    home_view.render_about()

@@ -1,0 +1,259 @@
+"""Widgets of the home page: corpus choice and upload, ingest report, embedding, workspace, credits."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import streamlit as st
+
+from components import resources as res
+from components import state
+from components.feedback import progress_reporter
+from engine.config import Settings
+from engine.corpus import build_corpus, text_column_candidates
+from engine.demo import DEMOS, DemoCorpus, load_demo
+from engine.errors import EmbedscapeError
+from engine.models import DEFAULT_MODEL_IDS, REGISTRY, resolve_models
+from engine.types import Corpus, IngestReport
+
+PAGE_BLURBS = {
+    "Map": "See the corpus as a UMAP map, coloured by cluster or metadata; click a point for its neighbours.",
+    "Search": "Semantic, keyword and hybrid search; vector arithmetic; the same query across models.",
+    "Axes": "Define a semantic axis (good ↔ bad, formal ↔ casual) and rank every item along it.",
+    "Bias": "Bias directions, WEAT tests and a debias preview, on word vectors and sentence models.",
+}
+
+
+def _activate(corpus: Corpus, report: IngestReport) -> None:
+    res.store().save_corpus(corpus, report)
+    state.set(state.CORPUS_ID, corpus.corpus_id)
+    state.set(state.MODEL_IDS, ())
+    state.set(state.LAST_INGEST, {"name": corpus.name, "corpus_id": corpus.corpus_id, **report.as_dict()})
+    state.set(state.LAST_EMBED, None)
+
+
+def ensure_default_corpus(demo_id: str) -> None:
+    """On a first visit to an empty workspace, store the default demo so every page has data."""
+    if st.session_state.get("_home_default_checked"):
+        return
+    st.session_state["_home_default_checked"] = True
+    if not res.store().list_corpora():
+        corpus, report = load_demo(demo_id)
+        res.store().save_corpus(corpus, report)
+
+
+def demo_picker(demos: dict[str, DemoCorpus]) -> None:
+    demo_id = st.selectbox(
+        "Demo corpus",
+        options=list(demos),
+        format_func=lambda d: demos[d].title,
+        key="home_demo",
+        help="Bundled corpora built from installed packages; see About for their sources and licences.",
+    )
+    st.caption(demos[demo_id].description)
+    if st.button("Load demo corpus", type="primary", key="home_load_demo",
+                 help="Store this corpus in the workspace and make it the active corpus."):
+        with st.spinner("Reading the demo corpus…"):
+            corpus, report = load_demo(demo_id)
+        _activate(corpus, report)
+        st.rerun()
+
+
+def upload_form() -> None:
+    settings = Settings.from_env()
+    upload = st.file_uploader(
+        "Corpus file",
+        type=["csv", "tsv", "tab", "txt", "jsonl", "ndjson", "parquet", "pq"],
+        key="home_upload",
+        max_upload_size=settings.max_upload_mb,
+        help=f"Up to {settings.max_upload_mb} MiB and {settings.max_rows:,} rows. CSV/TSV need a header row; "
+        "TXT is one text per line; JSONL is one object per line. Pickles are never accepted.",
+    )
+    if upload is None:
+        st.caption("Tip: any column can be the text; the others become metadata you can colour and filter by.")
+        return
+    table = res.raw_table(upload.getvalue(), upload.name)
+    if table.notes:
+        for note in table.notes:
+            st.info(note, icon="ℹ️")
+    candidates = text_column_candidates(table.frame)
+    options = candidates + [c for c in table.frame.columns if c not in candidates]
+    left, right = st.columns([1, 1])
+    text_column = left.selectbox(
+        "Text column",
+        options=options,
+        index=0,
+        key="home_text_column",
+        help="The column that holds the texts to embed; our best guess is preselected. "
+        "Every other column is kept as metadata.",
+    )
+    name = right.text_input("Corpus name", value=table.name, key="home_corpus_name", max_chars=80,
+                            help="How this corpus is listed in the sidebar and the workspace.")
+    st.caption(f"{table.rows_read:,} rows read as {table.file_format.upper()} ({table.encoding}). First rows:")
+    st.dataframe(table.frame.head(20), hide_index=True, width="stretch")
+    if st.button("Use this corpus", type="primary", key="home_use_upload",
+                 help="Validate the texts (drop empty rows, truncate very long ones) and store the corpus."):
+        corpus, report = build_corpus(table, text_column=text_column, name=name.strip() or table.name,
+                                      source=upload.name, settings=settings)
+        _activate(corpus, report)
+        st.rerun()
+
+
+def render_ingest_report(report: dict[str, Any]) -> None:
+    st.success(f"Loaded **{report['name']}**: {report['rows_kept']:,} texts ready.", icon="✅")
+    columns = st.columns(6)
+    figures = [
+        ("Rows read", report["rows_read"]), ("Kept", report["rows_kept"]),
+        ("Dropped (empty)", report["dropped_empty"]), ("Duplicates (kept)", report["duplicates"]),
+        ("Truncated", report["truncated"]), ("Encoding", report["encoding"]),
+    ]
+    for column, (label, value) in zip(columns, figures):
+        column.metric(label, f"{value:,}" if isinstance(value, int) else value)
+    for note in report["notes"]:
+        st.caption(f"• {note}")
+
+
+def render_preview(corpus: Corpus) -> None:
+    st.dataframe(corpus.frame.head(200), hide_index=True, width="stretch",
+                 column_config={"text": st.column_config.TextColumn("text", width="large")})
+    if corpus.metadata_columns:
+        st.caption(f"Metadata columns: {', '.join(corpus.metadata_columns)}")
+
+
+def _default_models(corpus: Corpus, embedded: list[str]) -> list[str]:
+    if embedded:
+        return [m for m in embedded if m in REGISTRY] or list(DEFAULT_MODEL_IDS[:1])
+    return ["glove-50d", "minilm-l6"] if corpus.kind == "words" else ["minilm-l6", "minilm-l3"]
+
+
+def embed_form(corpus: Corpus) -> None:
+    embedded = res.embedded_model_ids(corpus.corpus_id)
+    with st.form("home_embed_form", border=True):
+        chosen = st.multiselect(
+            "Models",
+            options=list(DEFAULT_MODEL_IDS),
+            default=_default_models(corpus, embedded),
+            format_func=lambda m: f"{REGISTRY[m].display_name} · {REGISTRY[m].kind}, {REGISTRY[m].dimension}d"
+            + (" ✓ embedded" if m in embedded else ""),
+            key="home_models",
+            help="Bundled models work offline. Sentence models read whole texts; GloVe averages word vectors "
+            "(unknown words are reported); TF-IDF + SVD is a word-overlap baseline with no learned meaning.",
+        )
+        other = st.text_input(
+            "Other sentence-transformers models (optional)",
+            key="home_other_models",
+            placeholder="e.g. sentence-transformers/all-mpnet-base-v2",
+            help="Comma-separated Hugging Face names or local model folders. Needs the network the first time.",
+        )
+        submitted = st.form_submit_button("Embed", type="primary", shortcut="Ctrl+Enter",
+                                          help="Embed with every chosen model (Ctrl+Enter). Stored vectors are reused.")
+    for spec in (REGISTRY[m] for m in chosen):
+        st.caption(f"**{spec.display_name}** — {spec.description}")
+    if not submitted:
+        return
+    names = list(chosen) + [n.strip() for n in other.split(",") if n.strip()]
+    if not names:
+        st.warning("Pick at least one model.")
+        return
+    run_embedding(corpus, names)
+
+
+def run_embedding(corpus: Corpus, names: list[str]) -> None:
+    """Embed with each model in turn, one progress bar each; a failing model does not stop the others."""
+    from engine.embed import embed_corpus
+
+    summaries: list[dict[str, Any]] = []
+    try:
+        specs = resolve_models(names)
+    except EmbedscapeError as exc:
+        st.error(str(exc), icon="⚠️")
+        return
+    for spec in specs:
+        update, finish = progress_reporter(f"Embedding with {spec.display_name}")
+        try:
+            result = embed_corpus(corpus, spec, store=res.store(), progress=update)
+        except EmbedscapeError as exc:
+            finish()
+            st.error(f"{spec.display_name}: {exc}", icon="⚠️")
+            summaries.append({"model_id": spec.model_id, "model": spec.display_name, "error": str(exc)})
+            continue
+        finish()
+        summaries.append(result.summary())
+    done = [s["model_id"] for s in summaries if "error" not in s]
+    state.set(state.LAST_EMBED, summaries)
+    state.set(state.MODEL_IDS, tuple(dict.fromkeys(list(state.model_ids()) + done)))
+    st.rerun()
+
+
+def render_embed_results(summaries: list[dict[str, Any]]) -> None:
+    ok = [s for s in summaries if "error" not in s]
+    if ok:
+        st.success(f"Embedded with {len(ok)} model(s): " + ", ".join(s["model"] for s in ok) + ".", icon="✅")
+        rows = [{
+            "model": s["model"], "rows": s["rows"], "dimension": s["dimension"],
+            "load s": s.get("load_seconds", 0.0), "encode s": s["seconds"], "texts/s": None if s["cache_hit"] else s["texts_per_second"],
+            "from cache": s["cache_hit"], "not representable": s["n_missing"],
+        } for s in ok]
+        st.dataframe(pl.DataFrame(rows), hide_index=True, width="stretch")
+    for s in ok:
+        if s["n_missing"]:
+            examples = ", ".join(repr(t[:40]) for t in s["missing_examples"][:5])
+            st.warning(
+                f"{s['model']}: {s['n_missing']:,} text(s) have no known word and are left out of its map and "
+                f"search (e.g. {examples}).", icon="🔎",
+            )
+    for s in summaries:
+        if "error" in s:
+            st.error(f"{s['model']}: {s['error']}", icon="⚠️")
+
+
+def render_page_links(pages_dir: Path, *, enabled: bool) -> None:
+    pages = sorted(pages_dir.glob("*.py")) if pages_dir.exists() else []
+    if not pages:
+        st.caption("No analysis pages are installed yet.")
+        return
+    columns = st.columns(min(len(pages), 4))
+    for position, page in enumerate(pages):
+        label = page.stem.split("_", 1)[-1].replace("_", " ")
+        with columns[position % len(columns)]:
+            st.page_link(f"pages/{page.name}", label=label, disabled=not enabled,
+                         help=PAGE_BLURBS.get(label, f"Open the {label} page."))
+            st.caption(PAGE_BLURBS.get(label, ""))
+
+
+def render_workspace() -> None:
+    store = res.store()
+    manifests = store.list_corpora()
+    st.caption(f"Folder: `{store.root}` (set `EMBEDSCAPE_HOME` or `--workspace` to move it).")
+    if not manifests:
+        st.write("Nothing stored yet.")
+        return
+    st.dataframe(pl.DataFrame([{
+        "name": m["name"], "corpus_id": m["corpus_id"], "rows": m["n_rows"],
+        "models": ", ".join(sorted(m.get("embeddings", {}))) or "-", "created": m.get("created", ""),
+    } for m in manifests]), hide_index=True, width="stretch")
+    labels = {m["corpus_id"]: f"{m['name']} ({m['corpus_id']})" for m in manifests}
+    left, right = st.columns([3, 1])
+    target = left.selectbox("Corpus to delete", options=list(labels), format_func=labels.__getitem__,
+                            key="home_delete_target", help="Deletes the corpus, its embeddings and derived maps.")
+    confirm = right.checkbox("I am sure", key="home_delete_confirm", help="Deleting cannot be undone.")
+    if right.button("Delete", disabled=not confirm, key="home_delete", help="Delete the selected corpus."):
+        store.delete_corpus(target)
+        res.clear_corpus_caches()
+        if state.corpus_id() == target:
+            state.set(state.CORPUS_ID, None)
+            state.set(state.LAST_INGEST, None)
+        st.rerun()
+
+
+def render_about() -> None:
+    st.markdown(
+        "Embedscape is open source. It runs entirely on this machine: the bundled models ship their weights "
+        "inside Python packages, and nothing is sent anywhere.\n\n"
+        "**Models**\n"
+        + "\n".join(f"- **{s.display_name}** ({s.kind}, {s.dimension}d): {s.source}. Licence: {s.license}."
+                    for s in (REGISTRY[m] for m in DEFAULT_MODEL_IDS))
+        + "\n\n**Demo data**\n"
+        + "\n".join(f"- **{d.title}**: {d.credit}" for d in DEMOS.values())
+    )

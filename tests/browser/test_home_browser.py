@@ -1,0 +1,37 @@
+"""The home page in a real browser: load a demo corpus, embed it with the smallest model."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.browser.conftest import screenshot, wait_for_app
+
+pytestmark = pytest.mark.browser
+
+
+def test_home_embeds_demo_with_smallest_model(app_url, page, store):
+    page.goto(app_url)
+    wait_for_app(page)
+    page.get_by_text("Embedscape shows you what an embedding model makes of").wait_for()
+
+    page.get_by_test_id("stSelectbox").filter(has_text="Demo corpus").click()
+    page.get_by_role("option", name="Movie snippets (neg/pos)").click()
+    page.get_by_role("button", name="Load demo corpus").click()
+    page.get_by_text(re.compile(r"Loaded .*movie-polarity")).wait_for(timeout=60_000)
+
+    models = page.get_by_test_id("stMultiSelect").filter(has_text="Models").first
+    models.get_by_label(re.compile(r"^Remove all-MiniLM-L6-v2")).click()
+    page.wait_for_timeout(300)
+    assert "all-MiniLM-L6-v2" not in models.inner_text()
+    assert "paraphrase-MiniLM-L3-v2" in models.inner_text()
+
+    page.get_by_role("button", name=re.compile("^Embed")).click()
+    page.get_by_text("Embedded with 1 model(s): paraphrase-MiniLM-L3-v2.").wait_for(timeout=120_000)
+    wait_for_app(page)
+    path = screenshot(page, "home_embedded")
+    assert path.stat().st_size > 10_000
+    assert page.dialogs == []
+
+    embedded = [m for m in store.list_corpora() if m["name"] == "movie-polarity"]
+    assert embedded and "minilm-l3" in embedded[0]["embeddings"]
