@@ -560,6 +560,8 @@ def parse_expression(expression: str) -> tuple[list[str], list[str]]:
     text = (expression or "").strip()
     if not text:
         raise AxisError("The axis expression is empty. Write something like `good - bad` or `king - man + woman`.")
+    if re.search(r"(^|\s)[+-]$", text):
+        raise AxisError(f"Cannot read the expression {expression!r}: it ends with an operator; add the last term.")
     sign = "+"
     if text[0] in "+-" and (len(text) == 1 or text[1].isspace() or text[1] == '"'):
         sign, text = text[0], text[1:].strip()
