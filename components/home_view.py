@@ -11,7 +11,7 @@ from components import resources as res
 from components import state
 from components.feedback import progress_reporter
 from engine.config import Settings
-from engine.corpus import build_corpus, text_column_candidates
+from engine.corpus import build_corpus, guess_text_column, text_column_candidates
 from engine.demo import DEMOS, DemoCorpus, load_demo
 from engine.errors import EmbedscapeError
 from engine.models import DEFAULT_MODEL_IDS, REGISTRY, resolve_models
@@ -78,6 +78,8 @@ def upload_form() -> None:
         for note in table.notes:
             st.info(note, icon="ℹ️")
     candidates = text_column_candidates(table.frame)
+    if not candidates:
+        guess_text_column(table.frame)  # raises the CorpusError that says why no column holds text
     options = candidates + [c for c in table.frame.columns if c not in candidates]
     left, right = st.columns([1, 1])
     text_column = left.selectbox(

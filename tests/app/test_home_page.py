@@ -1,0 +1,52 @@
+"""AppTest of the home page: demo corpus → embed → state set; uploads of awkward files."""
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from components import state
+from tests.bad_files import CASES
+from tests.conftest import ROOT
+
+
+@pytest.fixture
+def home(store) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)  # absolute path: see STYLE.md D2
+    return at.run()
+
+
+def _messages(at: AppTest) -> str:
+    parts = [e.value for e in at.error] + [e.value for e in at.success] + [e.value for e in at.info]
+    parts += [c.value for c in at.caption] + [w.value for w in at.warning]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_home_loads_demo_embeds_and_sets_state(home: AppTest):
+    assert not home.exception
+    home.selectbox(key="home_demo").set_value("movie-polarity")
+    home.button(key="home_load_demo").click().run()
+    assert not home.exception
+    assert "Loaded **movie-polarity**" in _messages(home)
+    corpus_id = home.session_state[state.CORPUS_ID]
+
+    home.multiselect(key="home_models").set_value(["minilm-l3", "glove-50d"])
+    home.button(key="FormSubmitter:home_embed_form-Embed").click().run()
+    assert not home.exception, home.exception
+    assert home.session_state[state.CORPUS_ID] == corpus_id
+    assert set(home.session_state[state.MODEL_IDS]) >= {"minilm-l3", "glove-50d"}
+    assert "Embedded with 2 model(s)" in _messages(home)
+
+
+@pytest.mark.parametrize("filename", list(CASES))
+def test_upload_of_awkward_files_gives_a_note_or_a_clear_error(home: AppTest, filename: str):
+    data, exit_code, fragment = CASES[filename]
+    home.radio(key="home_source").set_value("upload").run()
+    home.file_uploader(key="home_upload").set_value((filename, data, "application/octet-stream")).run()
+    assert not home.exception, home.exception
+    if exit_code:
+        assert fragment in "\n".join(e.value for e in home.error)
+        return
+    home.button(key="home_use_upload").click().run()
+    assert not home.exception, home.exception
+    assert fragment in _messages(home) or fragment in str([m.value for m in home.metric])
+    assert "Loaded **" in _messages(home)

@@ -1,0 +1,103 @@
+"""engine.store: round trips, listing, deletion, atomic writes, read-only memory maps."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.corpus import corpus_from_texts
+from engine.errors import StoreError
+from engine.models import REGISTRY
+from engine.store import Store, default_root
+
+
+@pytest.fixture
+def fresh_store(tmp_path):
+    return Store(tmp_path / "ws")
+
+
+def _corpus(texts, name="c", **metadata):
+    return corpus_from_texts(texts, name=name, metadata=metadata or None)
+
+
+def test_corpus_round_trip_keeps_rows_ids_and_metadata(fresh_store):
+    corpus, report = _corpus(["a b", "c d", "e f"], label=["x", "y", "z"])
+    fresh_store.save_corpus(corpus, report)
+    loaded = fresh_store.load_corpus(corpus.corpus_id)
+    assert loaded.frame.equals(corpus.frame) and loaded.name == "c"
+    assert fresh_store.manifest(corpus.corpus_id)["ingest_report"]["rows_kept"] == 3
+
+
+def test_saving_twice_is_idempotent(fresh_store):
+    corpus, report = _corpus(["a", "b"])
+    first = fresh_store.save_corpus(corpus, report)
+    second = fresh_store.save_corpus(corpus, report)
+    assert first["created"] == second["created"] and len(fresh_store.list_corpora()) == 1
+
+
+def test_find_corpus_by_name_prefix_and_unknown(fresh_store):
+    corpus, report = _corpus(["a", "b"], name="news")
+    fresh_store.save_corpus(corpus, report)
+    assert fresh_store.find_corpus("news") == corpus.corpus_id
+    assert fresh_store.find_corpus(corpus.corpus_id[:6]) == corpus.corpus_id
+    with pytest.raises(StoreError, match="python -m engine list"):
+        fresh_store.find_corpus("nothing-like-it")
+
+
+def test_embeddings_are_memory_mapped_and_read_only(fresh_store):
+    corpus, report = _corpus(["a", "b"])
+    fresh_store.save_corpus(corpus, report)
+    spec = REGISTRY["minilm-l3"]
+    vectors = np.eye(2, 4, dtype=np.float32)
+    fresh_store.save_embeddings(corpus.corpus_id, spec, vectors, np.array([True, False]))
+    loaded = fresh_store.load_embeddings(corpus.corpus_id, spec)
+    assert isinstance(loaded.vectors, np.memmap) and not loaded.vectors.flags.writeable
+    assert np.array_equal(loaded.vectors, vectors) and loaded.valid.tolist() == [True, False]
+    with pytest.raises(ValueError):
+        loaded.vectors[0, 0] = 5.0
+    assert "minilm-l3" in fresh_store.manifest(corpus.corpus_id)["embeddings"]
+
+
+def test_writes_leave_no_temporary_files(fresh_store):
+    corpus, report = _corpus(["a", "b"])
+    fresh_store.save_corpus(corpus, report)
+    fresh_store.save_embeddings(corpus.corpus_id, REGISTRY["glove-50d"], np.ones((2, 3), np.float32), np.ones(2, bool))
+    leftovers = [p for p in fresh_store.root.rglob("*") if p.name.endswith(".tmp")]
+    assert leftovers == []
+
+
+def test_delete_removes_corpus_artifacts_and_unshared_embeddings(fresh_store):
+    corpus, report = _corpus(["a", "b"])
+    same_texts, _ = _corpus(["a", "b"], name="other", label=["p", "q"])  # metadata differs, texts equal
+    fresh_store.save_corpus(corpus, report)
+    fresh_store.save_corpus(same_texts)
+    spec = REGISTRY["glove-50d"]
+    path = fresh_store.save_embeddings(corpus.corpus_id, spec, np.ones((2, 3), np.float32), np.ones(2, bool))
+    fresh_store.save_array(corpus.corpus_id, "projections", "umap_a", np.zeros((2, 2)))
+    assert fresh_store.load_embeddings(same_texts.corpus_id, spec) is not None  # shared by text hash
+    fresh_store.delete_corpus(corpus.corpus_id)
+    assert not fresh_store.has_corpus(corpus.corpus_id) and path.exists()  # still used by `other`
+    fresh_store.delete_corpus(same_texts.corpus_id)
+    assert not path.exists() and fresh_store.list_corpora() == []
+
+
+def test_artifacts_round_trip_and_list(fresh_store):
+    corpus, report = _corpus(["a", "b"])
+    fresh_store.save_corpus(corpus, report)
+    fresh_store.save_json(corpus.corpus_id, "axes", "good_bad", {"name": "good ↔ bad"})
+    fresh_store.save_array(corpus.corpus_id, "axes", "good_bad", np.arange(3, dtype=np.float32))
+    assert fresh_store.list_artifacts(corpus.corpus_id, "axes") == ["good_bad"]
+    assert fresh_store.load_json(corpus.corpus_id, "axes", "good_bad")["name"] == "good ↔ bad"
+    fresh_store.delete_artifact(corpus.corpus_id, "axes", "good_bad")
+    assert fresh_store.list_artifacts(corpus.corpus_id, "axes") == []
+
+
+def test_unsafe_keys_are_refused(fresh_store):
+    with pytest.raises(StoreError, match="Invalid"):
+        fresh_store.corpus_dir("../../etc")
+
+
+def test_default_root_honours_embedscape_home(monkeypatch, tmp_path):
+    monkeypatch.setenv("EMBEDSCAPE_HOME", str(tmp_path / "elsewhere"))
+    assert default_root() == tmp_path / "elsewhere"
+    monkeypatch.delenv("EMBEDSCAPE_HOME")
+    assert "embedscape" in str(default_root())
