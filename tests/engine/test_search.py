@@ -160,8 +160,7 @@ def test_arithmetic_in_the_corpus_excludes_inputs_and_says_so(words_corpus, stor
     result = arithmetic_search(words_corpus, index, "king - man + woman", store=store, k=5)
     assert not {"king", "man", "woman"} & set(result.hits["text"].to_list())
     assert any("excluded" in note for note in result.notes)
-    if "queen" in words_corpus.texts:
-        assert result.hits["text"][0] == "queen"
+    assert "queen" in words_corpus.texts and result.hits["text"][0] == "queen"
 
 
 def test_across_models_overlap_and_unique_marks(small_corpus, store, indexes) -> None:
