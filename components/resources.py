@@ -55,6 +55,8 @@ def clear_corpus_caches() -> None:
     """After a delete: drop cached corpora and embeddings so nothing stale is served."""
     corpus.clear()
     embeddings.clear()
+    index.clear()  # Search
+    bm25.clear()  # Search
 
 
 @st.cache_resource(show_spinner="Reading the file…", max_entries=2)
@@ -63,3 +65,31 @@ def raw_table(data: bytes, filename: str) -> Any:
     from engine.corpus import read_table
 
     return read_table(data, filename=filename)
+
+
+# -- Search (engine.index, engine.search) ----------------------------------------------------------
+@st.cache_resource(show_spinner="Building the search index…", max_entries=8)
+def index(corpus_id: str, model_id: str) -> Any:
+    """The corpus's search index in one model (engine.index.SearchIndex); shared, never mutated.
+
+    Exact below the size threshold; HNSW above it, read from the store when it was built before.
+    """
+    from engine.index import build_index
+
+    return build_index(embeddings(corpus_id, model_id), store=store())
+
+
+@st.cache_resource(show_spinner="Indexing keywords (BM25)…", max_entries=4)
+def bm25(corpus_id: str) -> Any:
+    """The corpus's BM25 keyword index (engine.search.BM25Index); shared, never mutated."""
+    from engine.search import build_bm25
+
+    return build_bm25(corpus(corpus_id))
+
+
+@st.cache_resource(show_spinner="Indexing the model's vocabulary…", max_entries=2)
+def vocabulary(model_id: str) -> Any:
+    """A word model's whole vocabulary as a searchable space (engine.search.Vocabulary)."""
+    from engine.search import build_vocabulary
+
+    return build_vocabulary(encoder(model_id), model_id=model_id)

@@ -24,6 +24,10 @@ FOCUS_ITEM: Final = "focus_item"  # dict(corpus_id, id: str): "open this item" f
 AXIS_POLE: Final = "axis_pole"  # dict(corpus_id, ids: list[str], texts: list[str]): selection as an axis pole
 WORD_SET: Final = "word_set"  # dict(corpus_id, texts: list[str]): selection as a bias word set
 
+# -- search page -----------------------------------------------------------------------------------
+SEARCH_QUERY: Final = "search_query"  # str: the last query typed on the Search page
+SEARCH_MODE: Final = "search_mode"  # str: semantic | keyword | hybrid | arithmetic | similar
+
 # -- home page -------------------------------------------------------------------------------------
 LAST_INGEST: Final = "last_ingest"  # dict: the latest ingest report, shown on the home page
 LAST_EMBED: Final = "last_embed"  # list[dict]: the latest embed summaries (one per model)
@@ -37,6 +41,8 @@ _DEFAULTS: Final[dict[str, Any]] = {
     FOCUS_ITEM: None,
     AXIS_POLE: None,
     WORD_SET: None,
+    SEARCH_QUERY: "",
+    SEARCH_MODE: "semantic",
     LAST_INGEST: None,
     LAST_EMBED: None,
 }

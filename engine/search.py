@@ -279,10 +279,10 @@ def keyword_search(
         raise SearchError(f"No column {unknown[0]!r} to search. Columns: {', '.join(corpus.frame.columns)}.")
     if regex:
         try:
-            re.compile(pattern)
+            re.compile(query)
         except re.error as exc:
             raise SearchError(f"Invalid regular expression {query!r}: {exc}. Escape special characters "
-                              r"such as ( [ * + ? with a backslash, or untick 'regular expression'.") from None
+                              r"such as ( [ * + ? with a backslash, or search it as plain text.") from None
     frame = corpus.frame.with_row_index("row")
     try:
         matched = frame.select(
