@@ -34,6 +34,7 @@ Example:
 from __future__ import annotations
 
 import json
+import os
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -290,13 +291,16 @@ def score(axis: Axis, embeddings: Embeddings) -> Scores:
 
 
 def ranks_from_scores(scores: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray:
-    """(n,) int32 ranks, 1 = highest score; 0 for invalid rows. Ties broken by row order."""
-    scores = np.asarray(scores)
-    valid = np.ones(scores.shape[0], dtype=bool) if valid is None else np.asarray(valid, dtype=bool)
-    rows = np.flatnonzero(valid)
-    order = rows[np.argsort(-scores[rows], kind="stable")]
-    ranks = np.zeros(scores.shape[0], dtype=np.int32)
-    ranks[order] = np.arange(1, order.size + 1, dtype=np.int32)
+    """(n,) int32 ranks, 1 = highest score; 0 for invalid rows. Exact ties get distinct ranks."""
+    neg = -np.asarray(scores, dtype=np.float32)
+    if valid is not None:
+        valid = np.asarray(valid, dtype=bool)
+        neg = np.where(valid, neg, np.float32(np.inf))
+    order = np.argsort(neg)
+    ranks = np.empty(neg.shape[0], dtype=np.int32)
+    ranks[order] = np.arange(1, neg.shape[0] + 1, dtype=np.int32)
+    if valid is not None:
+        ranks[~valid] = 0
     return ranks
 
 
@@ -339,13 +343,38 @@ def bootstrap_directions(fit: AxisFit, *, n_resamples: int = 200, seed: int = 0)
     return np.where(norms > 1e-9, raw / np.maximum(norms, 1e-12), fallback).astype(np.float32)
 
 
-def _rank_matrix(scores: np.ndarray) -> np.ndarray:
-    """scores (B, m) -> ranks (B, m) int32 per row, 1 = highest."""
-    n_rows, m = scores.shape
-    order = np.argsort(-scores, axis=1)
+def _workers() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def _rank_matrix(neg_scores: np.ndarray) -> np.ndarray:
+    """neg_scores (B, m) = minus the scores -> ranks (B, m) int32 per row, 1 = highest score.
+
+    One argsort per resample and an inverse-permutation scatter; resamples are split across a
+    few threads (numpy releases the GIL while sorting).
+    """
+    n_rows, m = neg_scores.shape
     ranks = np.empty((n_rows, m), dtype=np.int32)
-    np.put_along_axis(ranks, order, np.broadcast_to(np.arange(1, m + 1, dtype=np.int32), (n_rows, m)), axis=1)
+    positions = np.arange(1, m + 1, dtype=np.int32)
+
+    def work(chunk: range) -> None:
+        for b in chunk:
+            ranks[b, np.argsort(neg_scores[b])] = positions
+
+    _parallel(work, n_rows)
     return ranks
+
+
+def _parallel(work: Any, n_items: int) -> None:
+    workers = _workers()
+    if workers == 1 or n_items < 2:
+        work(range(n_items))
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    step = -(-n_items // workers)
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(work, [range(i, min(i + step, n_items)) for i in range(0, n_items, step)]))
 
 
 def stability_band(
@@ -374,18 +403,29 @@ def stability_band(
     valid = np.asarray(embeddings.valid, dtype=bool)
     rows = np.flatnonzero(valid)
     vectors = embeddings.vectors
-    scores = np.empty((n_resamples, rows.size), dtype=np.float32)
+    neg_directions = -directions
+    neg_scores = np.empty((n_resamples, rows.size), dtype=np.float32)
     all_valid = rows.size == embeddings.n
     for start in range(0, rows.size, chunk_rows):
         block = vectors[start:start + chunk_rows] if all_valid else vectors[rows[start:start + chunk_rows]]
-        scores[:, start:start + block.shape[0]] = directions @ np.asarray(block, dtype=np.float32).T
-    ranks = _rank_matrix(scores)
-    del scores
+        neg_scores[:, start:start + block.shape[0]] = neg_directions @ np.asarray(block, dtype=np.float32).T
+    ranks = _rank_matrix(neg_scores)
+    del neg_scores
+    per_item = np.ascontiguousarray(ranks.T)  # (m, B): each item's ranks over the resamples
+    del ranks
+
+    def sort_chunk(chunk: range) -> None:
+        if len(chunk):
+            per_item[chunk.start:chunk.stop].sort(axis=1)
+
+    step = max(1, -(-rows.size // (_workers() * 4)))
+    chunks = [range(i, min(i + step, rows.size)) for i in range(0, rows.size, step)]
+    _parallel(lambda items: [sort_chunk(chunks[i]) for i in items], len(chunks))
     low_k, high_k = (np.clip(np.round(np.array(percentiles) / 100 * (n_resamples - 1)), 0, n_resamples - 1)
                      .astype(int))
     mid_k = (n_resamples - 1) // 2
-    kth = sorted({int(low_k), int(mid_k), int(high_k)})
-    ranks.partition(kth, axis=0)
+    low, mid, high = per_item[:, low_k].copy(), per_item[:, mid_k].copy(), per_item[:, high_k].copy()
+    del per_item
     n = embeddings.n
 
     def full(values: np.ndarray) -> np.ndarray:
@@ -394,7 +434,7 @@ def stability_band(
         return out
 
     degenerate = max(fit.positive_vectors.shape[0], fit.negative_vectors.shape[0]) < 2
-    return StabilityBand(full(ranks[low_k]), full(ranks[high_k]), full(ranks[mid_k]), n_resamples,
+    return StabilityBand(full(low), full(high), full(mid), n_resamples,
                          (float(percentiles[0]), float(percentiles[1])), degenerate)
 
 
