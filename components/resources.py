@@ -93,3 +93,114 @@ def vocabulary(model_id: str) -> Any:
     from engine.search import build_vocabulary
 
     return build_vocabulary(encoder(model_id), model_id=model_id)
+
+
+# -- Bias (engine.bias: directions, WEAT, debias preview) --------------------------------------------
+# ``lexical_corpus_id`` is only set for the TF-IDF baseline, whose vocabulary is fitted per corpus;
+# word and sentence models share one embedder per (model, templates) across corpora.
+@st.cache_resource(show_spinner="Loading the model for word lookups…", max_entries=8)
+def bias_embedder(model_id: str, templates: tuple[str, ...], lexical_corpus_id: str | None) -> Any:
+    """An engine.bias.WordEmbedder (thread-safe, remembers words it has embedded)."""
+    from engine.bias import WordEmbedder
+
+    lexical = corpus(lexical_corpus_id) if lexical_corpus_id else None
+    return WordEmbedder(model_id, store=store(), templates=templates, corpus=lexical)
+
+
+@st.cache_resource(show_spinner="Embedding a reference vocabulary of frequent words…", max_entries=8)
+def bias_vocabulary(model_id: str, templates: tuple[str, ...], lexical_corpus_id: str | None, size: int) -> Any:
+    """Frequent words in the model's space (baselines, neighbours, the clustering check); read-only."""
+    return bias_embedder(model_id, templates, lexical_corpus_id).vocabulary(size)
+
+
+@st.cache_data(show_spinner="Finding the direction…", max_entries=32)
+def bias_direction(model_id: str, templates: tuple[str, ...], lexical_corpus_id: str | None, spec: Any) -> Any:
+    """engine.bias.direction_report for a DirectionSpec (a small frozen dataclass)."""
+    from engine.bias import direction_report
+
+    pool = bias_vocabulary(model_id, templates, lexical_corpus_id, spec.pool_size)
+    return direction_report(bias_embedder(model_id, templates, lexical_corpus_id), spec, pool=pool)
+
+
+@st.cache_data(show_spinner="Scoring the corpus along the direction…", max_entries=16)
+def bias_corpus_scores(corpus_id: str, model_id: str, templates: tuple[str, ...], lexical_corpus_id: str | None,
+                       spec: Any) -> Any:
+    """Each corpus item's cosine with the direction (NaN where the model has no vector)."""
+    from engine.bias import score_corpus
+
+    report = bias_direction(model_id, templates, lexical_corpus_id, spec)
+    return score_corpus(report.direction.axis, embeddings(corpus_id, model_id))
+
+
+@st.cache_data(show_spinner="Running WEAT…", max_entries=64)
+def bias_weat(model_id: str, templates: tuple[str, ...], lexical_corpus_id: str | None,
+              sets: tuple[tuple[str, ...], ...], names: tuple[str, str, str, str], n_permutations: int,
+              seed: int) -> Any:
+    """engine.bias.weat_words for four word lists (X, Y, A, B)."""
+    from engine.bias import weat_words
+
+    embedder = bias_embedder(model_id, templates, lexical_corpus_id)
+    return weat_words(embedder, *sets, names=names, n_permutations=n_permutations, seed=seed)
+
+
+@st.cache_data(show_spinner="Running every bundled WEAT…", max_entries=16)
+def bias_weat_all(model_id: str, templates: tuple[str, ...], lexical_corpus_id: str | None,
+                  n_permutations: int, seed: int) -> Any:
+    """Every bundled WEAT test: a list of (test_id, WeatResult or the error message)."""
+    from engine.bias import WEAT_TESTS, run_classic_weat
+    from engine.errors import BiasError
+
+    embedder = bias_embedder(model_id, templates, lexical_corpus_id)
+    out: list[tuple[str, Any]] = []
+    for test_id in WEAT_TESTS:
+        try:
+            out.append((test_id, run_classic_weat(embedder, test_id, n_permutations=n_permutations, seed=seed)))
+        except BiasError as exc:
+            out.append((test_id, str(exc)))
+    return out
+
+
+@st.cache_data(show_spinner="Debiasing a copy of the vocabulary…", max_entries=8)
+def bias_debias(model_id: str, templates: tuple[str, ...], lexical_corpus_id: str | None, spec: Any) -> Any:
+    """engine.bias.debias_preview for a DebiasSpec; the shared vectors are never modified."""
+    from engine.bias import debias_preview
+
+    pool = bias_vocabulary(model_id, templates, lexical_corpus_id, spec.pool_size)
+    return debias_preview(bias_embedder(model_id, templates, lexical_corpus_id), spec, pool=pool)
+
+
+# -- Map (projections, clusters, neighbours) -------------------------------------------------------
+@st.cache_resource(show_spinner=False, max_entries=16)
+def projection(corpus_id: str, model_id: str, spec: Any) -> Any:
+    """engine.project.project for a ProjectionSpec: loaded from the store if computed before
+    (by the app or `python -m engine project`), else computed and stored. Shared, read-only."""
+    from engine.project import project
+
+    return project(embeddings(corpus_id, model_id), **spec.kwargs(), store=store())
+
+
+def stored_projection(corpus_id: str, model_id: str, spec: Any) -> Any:
+    """The stored layout for a ProjectionSpec or None; never computes (cheap: reads one JSON)."""
+    from engine.project import stored_projection as find
+
+    return find(embeddings(corpus_id, model_id), store=store(), **spec.kwargs())
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def clusters(corpus_id: str, model_id: str, spec: Any, projection_spec: Any) -> Any:
+    """engine.cluster.cluster_embeddings for a ClusterSpec (on the map of ``projection_spec`` when
+    its space is "map"); stored in the workspace, shared, read-only."""
+    from engine.cluster import cluster_embeddings
+
+    layout = projection(corpus_id, model_id, projection_spec) if spec.space == "map" else None
+    return cluster_embeddings(embeddings(corpus_id, model_id), corpus(corpus_id).texts, projection=layout,
+                              **spec.kwargs(), store=store())
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def neighbors(corpus_id: str, model_id: str, row: int, k: int) -> tuple[list[int], list[float]]:
+    """Exact cosine neighbours of one row in the full embedding space: (rows, similarities)."""
+    from engine.project import nearest_neighbors
+
+    rows, similarities = nearest_neighbors(embeddings(corpus_id, model_id), row, k=k)
+    return rows.tolist(), similarities.tolist()

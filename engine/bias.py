@@ -298,6 +298,12 @@ class WordEmbedder:
         return self.embed(words)
 
 
+def default_pool_size(spec: ModelSpec) -> int:
+    """Reference vocabulary size: a cheap table slice for word vectors, fewer words for models that
+    must embed each word (about 2-4 s per thousand templated words on two cores)."""
+    return 20_000 if spec.kind == "word" else 1_000
+
+
 # -- direction from definitional pairs ----------------------------------------------------------------
 @dataclass(frozen=True, slots=True, eq=False)
 class BiasDirection:

@@ -1,0 +1,102 @@
+"""AppTest of the Bias page: direction, WEAT, debias preview, presets and the Map hand-off."""
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from components import state
+from tests.conftest import ROOT
+
+PAGE = "pages/4_Bias.py"
+
+
+@pytest.fixture(scope="module")
+def glove_words(words_corpus, store):
+    from engine.embed import embed_corpus
+
+    embed_corpus(words_corpus, "glove-50d", store=store)
+    return words_corpus
+
+
+def _open(corpus_id: str, model_ids: tuple[str, ...], **extra) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)  # absolute path: STYLE.md D2
+    at.session_state[state.CORPUS_ID] = corpus_id
+    at.session_state[state.MODEL_IDS] = model_ids
+    for key, value in extra.items():
+        at.session_state[key] = value
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _frames(at: AppTest, column: str) -> list:
+    """Dataframes holding ``column`` (AppTest does not expose st.dataframe keys), in page order."""
+    return [d.value for d in at.dataframe if column in d.value.columns]
+
+
+def _metric(at: AppTest, label: str) -> str:
+    for m in at.metric:
+        if m.label == label:
+            return m.value
+    raise AssertionError(f"no metric {label!r}: {[m.label for m in at.metric]}")
+
+
+def test_gender_direction_weat_and_corpus_ranking_with_glove(glove_words):
+    at = _open(glove_words.corpus_id, ("glove-50d",))
+    assert at.selectbox(key="bias_model").value == "glove-50d"
+    explained = float(_metric(at, "Variance explained by PC1").rstrip("%"))
+    assert 0 < explained <= 100
+    if explained < 50:  # the page must say so rather than hide it
+        assert any("do not share one clear direction" in w.value for w in at.warning)
+    # WEAT tab: the default test (flowers vs insects) has the published positive sign
+    assert float(_metric(at, "Effect size d")) > 0.5
+    table = _frames(at, "partitions")[0]
+    assert len(table) >= 8 and (table["d"].dropna() > 0).sum() >= 7
+    # the active corpus (the words demo, embedded with GloVe) is ranked along the direction
+    top = _frames(at, "score")[0]  # most toward the first members
+    assert list(top["score"]) == sorted(top["score"], reverse=True)
+    assert not at.error
+
+
+def test_debias_preview_reports_the_clustering_diagnostic(glove_words):
+    at = _open(glove_words.corpus_id, ("glove-50d",))
+    assert any("diagnostic, not a fix" in w.value for w in at.warning)
+    at.toggle(key="bias_debias_run").set_value(True).run()
+    assert not at.exception, at.exception
+    before = float(_metric(at, "Clustering accuracy before").rstrip("%"))
+    after = float(_metric(at, "Clustering accuracy after").rstrip("%"))
+    assert 50 <= after <= 100 and before >= after - 1
+    neighbors = _frames(at, "neighbours before")[0]
+    assert "nurse" in list(neighbors["word"])
+
+
+def test_presets_are_editable_and_bad_pairs_give_a_clear_error(glove_words):
+    at = _open(glove_words.corpus_id, ("glove-50d",))
+    at.selectbox(key="bias_preset").set_value("sentiment").run()
+    assert not at.exception
+    assert "good, bad" in at.text_area(key="bias_pairs_sentiment").value
+    at.text_area(key="bias_pairs_sentiment").set_value("good, bad\nnot a pair at all").run()
+    assert not at.exception
+    assert any("one pair per line" in e.value for e in at.error)
+    at.text_area(key="bias_pairs_sentiment").set_value("good, bad\nhappy, sad\nbest, worst").run()
+    assert not at.exception and not at.error
+    assert _metric(at, "Pairs used") == "3"
+
+
+def test_word_set_from_the_map_becomes_the_targets(glove_words):
+    handoff = {"corpus_id": glove_words.corpus_id, "texts": ["nurse", "<b>engineer</b>", "zzqqxx"]}
+    at = _open(glove_words.corpus_id, ("glove-50d",), **{state.WORD_SET: handoff})
+    at.selectbox(key="bias_preset").set_value("map").run()
+    assert not at.exception, at.exception
+    assert at.text_area(key="bias_targets_map").value.startswith("nurse")
+    assert any("zzqqxx" in c.value for c in at.caption)  # unknown words are reported, not dropped silently
+
+
+def test_sentence_model_uses_templates(small_corpus, small_embeddings):
+    at = _open(small_corpus.corpus_id, ("minilm-l3",))
+    at.selectbox(key="bias_model").set_value("minilm-l3").run()
+    assert not at.exception, at.exception
+    assert "{word}" in at.text_area(key="bias_templates").value
+    assert _metric(at, "Model") == "paraphrase-MiniLM-L3-v2"
+    assert _frames(at, "score")[0].shape[0] > 0
