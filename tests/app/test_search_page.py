@@ -1,0 +1,90 @@
+"""AppTest of pages/2_Search.py on the small Lee corpus (minilm-l3, glove-50d) and the words corpus."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from components import state
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGE = "pages/2_Search.py"
+
+
+@pytest.fixture(scope="module")
+def lee(small_corpus, small_embeddings, store):
+    from engine.embed import embed_corpus
+
+    embed_corpus(small_corpus, "glove-50d", store=store)
+    return small_corpus
+
+
+def _open(corpus_id: str, model_ids: tuple[str, ...], **values) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.session_state[state.CORPUS_ID] = corpus_id
+    at.session_state[state.MODEL_IDS] = model_ids
+    for name, value in values.items():
+        at.session_state[name] = value
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_semantic_search_finds_the_item_and_hands_hits_to_the_map(lee) -> None:
+    item_id, text = lee.frame["id"][42], lee.frame["text"][42]
+    at = _open(lee.corpus_id, ("minilm-l3",), **{state.SEARCH_QUERY: text, state.SEARCH_MODE: "semantic"})
+    table = at.dataframe[0].value
+    assert str(table["id"].iloc[0]) == item_id
+    assert list(table["score"]) == sorted(table["score"], reverse=True)
+    hits = at.session_state[state.SEARCH_HITS]
+    assert hits["corpus_id"] == lee.corpus_id and hits["ids"][0] == item_id and hits["query"] == text
+    assert len(hits["ids"]) == len(hits["scores"]) == 10
+    # open the hit: the item view shows its full text and sets the focus hand-off
+    at.selectbox(key="search_open").set_value(item_id).run()
+    assert not at.exception
+    assert at.session_state[state.FOCUS_ITEM] == {"corpus_id": lee.corpus_id, "id": item_id}
+    assert any(t.value == text for t in at.text)
+
+
+def test_two_models_side_by_side_with_overlap_and_unique_marks(lee) -> None:
+    at = _open(lee.corpus_id, ("minilm-l3", "glove-50d"),
+               **{state.SEARCH_QUERY: "firefighters battle bushfires", state.SEARCH_MODE: "semantic"})
+    frames = [df.value for df in at.dataframe]
+    overlap = frames[0]
+    assert "shared" in overlap.columns and 0 <= overlap["shared"].iloc[0] <= 10
+    per_model = [f for f in frames if "found only by" in f.columns]
+    assert len(per_model) == 2
+    ids_a, ids_b = set(per_model[0]["id"]), set(per_model[1]["id"])
+    assert overlap["shared"].iloc[0] == len(ids_a & ids_b)
+    marked = per_model[0][per_model[0]["found only by"] != ""]["id"]
+    assert set(marked) == ids_a - ids_b
+
+
+def test_keyword_regex_highlights_and_bad_regex_is_a_clear_error(lee) -> None:
+    at = _open(lee.corpus_id, ("minilm-l3",), **{state.SEARCH_QUERY: r"\bfires?\b", state.SEARCH_MODE: "keyword"})
+    at.checkbox(key="search_regex").check().run()
+    assert not at.exception and not at.error
+    table = at.dataframe[0].value
+    assert len(table) > 0 and all("fire" in t.lower() for t in table["text"])
+    html = "".join(str(h.proto.body) for h in at.get("html"))
+    assert "<mark" in html and "data-testid=\"search-highlights\"" in html
+    at.text_input(key=f"_w_{state.SEARCH_QUERY}").input("fire(").run()
+    assert not at.exception
+    assert at.error and "Invalid regular expression" in at.error[0].value
+
+
+def test_vector_arithmetic_on_glove_vocabulary_gives_queen(words_corpus, store) -> None:
+    from engine.embed import embed_corpus
+
+    embed_corpus(words_corpus, "glove-50d", store=store)
+    at = _open(words_corpus.corpus_id, ("glove-50d",),
+               **{state.SEARCH_QUERY: "king - man + woman", state.SEARCH_MODE: "arithmetic"})
+    corpus_hits = at.dataframe[0].value
+    assert corpus_hits["text"].iloc[0] == "queen"  # the corpus itself (words demo) first
+    assert not {"king", "man", "woman"} & set(corpus_hits["text"])
+    assert any("excluded" in c.value for c in at.caption)
+    at.radio(key="search_target").set_value("vocabulary").run()
+    assert not at.exception
+    assert at.dataframe[0].value["word"].iloc[0] == "queen"
