@@ -28,6 +28,12 @@ WORD_SET: Final = "word_set"  # dict(corpus_id, texts: list[str]): selection as 
 SEARCH_QUERY: Final = "search_query"  # str: the last query typed on the Search page
 SEARCH_MODE: Final = "search_mode"  # str: semantic | keyword | hybrid | arithmetic | similar
 
+# -- map page --------------------------------------------------------------------------------------
+MAP_MODEL: Final = "map_model"  # str | None: the model whose space the map shows (one of MODEL_IDS)
+MAP_METHOD: Final = "map_method"  # str: umap | pca
+MAP_DIMS: Final = "map_dims"  # str: "2-D" | "3-D"
+MAP_COLOR: Final = "map_color"  # str: "Cluster", a metadata column, or "Score: <name>"
+
 # -- home page -------------------------------------------------------------------------------------
 LAST_INGEST: Final = "last_ingest"  # dict: the latest ingest report, shown on the home page
 LAST_EMBED: Final = "last_embed"  # list[dict]: the latest embed summaries (one per model)
@@ -43,6 +49,10 @@ _DEFAULTS: Final[dict[str, Any]] = {
     WORD_SET: None,
     SEARCH_QUERY: "",
     SEARCH_MODE: "semantic",
+    MAP_MODEL: None,
+    MAP_METHOD: "umap",
+    MAP_DIMS: "2-D",
+    MAP_COLOR: "Cluster",
     LAST_INGEST: None,
     LAST_EMBED: None,
 }

@@ -64,6 +64,27 @@ QUALITY_SAMPLE = 1000
 _SLUG = re.compile(r"[^A-Za-z0-9_-]+")
 
 
+@dataclass(frozen=True, slots=True)
+class ProjectionSpec:
+    """A projection request: small, hashable, usable as a cache key.
+
+    Example:
+        >>> ProjectionSpec(method="pca").kwargs()["method"]
+        'pca'
+    """
+
+    method: ProjectionMethod = "umap"
+    dims: int = 2
+    n_neighbors: int = DEFAULT_PARAMS["n_neighbors"]
+    min_dist: float = DEFAULT_PARAMS["min_dist"]
+    metric: Metric = DEFAULT_PARAMS["metric"]
+    seed: int | None = DEFAULT_PARAMS["seed"]
+
+    def kwargs(self) -> dict[str, Any]:
+        return {"method": self.method, "dims": self.dims, "n_neighbors": self.n_neighbors,
+                "min_dist": self.min_dist, "metric": self.metric, "seed": self.seed}
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class Projection:
     """A 2-D or 3-D layout of one model's embeddings of one corpus.

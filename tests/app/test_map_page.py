@@ -1,0 +1,96 @@
+"""AppTest of the Map page: a labelled map from the store, the neighbour panel, the selection hand-offs."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from components import state
+from tests.conftest import ROOT, SMALL_MODEL
+
+PAGE = "pages/1_Map.py"
+
+
+@pytest.fixture(scope="module")
+def stored_map(small_corpus, small_embeddings, store):
+    """The page's default layout (UMAP 2-D, default params) computed ahead, as `make run` does."""
+    from engine.project import ProjectionSpec, project
+
+    return project(small_embeddings, **ProjectionSpec().kwargs(), store=store)
+
+
+def _open(corpus_id: str, **extra) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)  # absolute path: STYLE.md D2
+    at.session_state[state.CORPUS_ID] = corpus_id
+    at.session_state[state.MODEL_IDS] = (SMALL_MODEL,)
+    for key, value in extra.items():
+        at.session_state[key] = value
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _figure(at: AppTest) -> dict:
+    (chart,) = at.get("plotly_chart")
+    return json.loads(chart.proto.spec)
+
+
+def _stored_mtime(store, corpus_id: str, key: str) -> float:
+    return store.artifact_path(corpus_id, "projections", key, ".npy").stat().st_mtime_ns
+
+
+def test_map_shows_a_labelled_map_from_the_store_and_recolours_without_recomputing(
+        small_corpus, stored_map, store):
+    before = _stored_mtime(store, small_corpus.corpus_id, stored_map.key)
+    at = _open(small_corpus.corpus_id)
+    figure = _figure(at)
+    drawn = sorted(r for trace in figure["data"] for r in trace.get("customdata", []))
+    assert drawn == list(range(len(small_corpus)))  # every row drawn once; customdata = row numbers
+    labels = [a["text"] for a in figure["layout"]["annotations"]]
+    assert labels and all(a.startswith("<b>") for a in labels)
+    assert any("trustworthiness" in c.value for c in at.caption)
+    at.selectbox(key="_w_" + state.MAP_COLOR).set_value("article").run()
+    assert not at.exception, at.exception
+    assert not _figure(at)["layout"].get("annotations")
+    assert _stored_mtime(store, small_corpus.corpus_id, stored_map.key) == before  # reused, not recomputed
+
+
+def test_open_item_shows_text_and_full_space_neighbours(small_corpus, small_embeddings, stored_map):
+    row = 17
+    at = _open(small_corpus.corpus_id,
+               **{state.FOCUS_ITEM: {"corpus_id": small_corpus.corpus_id, "id": small_corpus.ids[row]}})
+    assert any(t.value == small_corpus.texts[row] for t in at.text)
+    neighbours = next(d.value for d in at.dataframe if "similarity" in d.value.columns)
+    vectors = np.asarray(small_embeddings.vectors)
+    best = np.argsort(-(vectors @ vectors[row]))[1]
+    assert neighbours["text"].iloc[0] == small_corpus.texts[best]
+    assert list(neighbours["similarity"]) == sorted(neighbours["similarity"], reverse=True)
+    marked = [t for t in _figure(at)["data"] if t.get("name") == "open item"]
+    assert marked and marked[0]["customdata"] == [row]
+
+
+def test_selection_hands_off_to_axes_and_bias(small_corpus, stored_map):
+    ids = small_corpus.ids[:5]
+    at = _open(small_corpus.corpus_id, **{state.SELECTION: {
+        "corpus_id": small_corpus.corpus_id, "model_id": SMALL_MODEL, "ids": ids, "source": "map"}})
+    table = next(d.value for d in at.dataframe if "cluster" in d.value.columns and "id" in d.value.columns)
+    assert list(table["id"]) == ids
+    at.button(key="map_selection_pole").click().run()
+    assert at.session_state[state.AXIS_POLE]["ids"] == ids
+    at.button(key="map_selection_words").click().run()
+    assert at.session_state[state.WORD_SET]["texts"] == small_corpus.texts[:5]
+
+
+def test_search_hits_are_ringed_and_hostile_text_is_escaped(small_corpus, stored_map):
+    hits = {"corpus_id": small_corpus.corpus_id, "model_id": SMALL_MODEL, "ids": small_corpus.ids[3:6],
+            "scores": [0.9, 0.8, 0.7], "query": "fire"}
+    at = _open(small_corpus.corpus_id, **{state.SEARCH_HITS: hits})
+    ringed = [t for t in _figure(at)["data"] if t.get("name") == "search hits"]
+    assert ringed and sorted(ringed[0]["customdata"]) == [3, 4, 5]
+    from components.map_view import hover_text
+
+    assert hover_text("<img src=x onerror=alert(1)>" + "x" * 200) .startswith("&lt;img")
+    assert len(hover_text("y" * 500)) <= 80
