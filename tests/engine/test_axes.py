@@ -364,3 +364,24 @@ def test_ranked_frame_lists_valid_rows_from_the_positive_end(small_corpus, small
     assert {"id", "text", "score", "rank_low", "rank_high", "article"} <= set(frame.columns)
     payload = axes.color_scores_payload(small_corpus, ranking)
     assert len(payload["ids"]) == len(payload["scores"]) == ranking.n_ranked
+
+
+# -- the CLI ----------------------------------------------------------------------------------------
+def test_cli_axis_rank_json_and_errors(small_corpus, small_embeddings, capsys):
+    import json
+
+    from engine.cli import main
+
+    code = main(["axis", "rank", small_corpus.corpus_id, "--model", SMALL_MODEL, "--positive", "police",
+                 "--negative", "cricket", "--top", "3", "--band", "20", "--column", "n_words", "--json"])
+    assert code == 0
+    payload = json.loads(capsys.readouterr().out)
+    ends = payload["positive_end"], payload["negative_end"]
+    assert [item["rank"] for item in ends[0]] == [1, 2, 3]
+    assert ends[1][0]["rank"] == payload["n_ranked"] == len(small_corpus)
+    assert ends[0][0]["score"] > ends[1][0]["score"]
+    assert all(1 <= item["rank_low"] <= item["rank_high"] <= len(small_corpus) for item in ends[0])
+    assert -1 <= payload["rankability"]["spearman"] <= 1
+    assert main(["axis", "rank", small_corpus.corpus_id, "--model", SMALL_MODEL, "--expression", "a - b",
+                 "--preset", "good ↔ bad"]) == AxisError.exit_code
+    assert "one way" in capsys.readouterr().err
