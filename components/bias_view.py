@@ -27,9 +27,10 @@ def _esc(words: Sequence[str]) -> list[str]:
 
 
 def _md(text: str) -> str:
-    """Escape user text for st.markdown (HTML and markdown control characters)."""
-    escaped = html.escape(str(text))
-    for ch in "\\`*_{}[]()#+-.!|<>~$":
+    """Escape user text for st.markdown / st.caption: every markdown control character is
+    backslash-escaped (Streamlit already refuses raw HTML without unsafe_allow_html)."""
+    escaped = str(text).replace("\\", "\\\\")
+    for ch in "`*_{}[]()#+-.!|<>~$:":
         escaped = escaped.replace(ch, "\\" + ch)
     return escaped
 
@@ -110,10 +111,10 @@ def render_direct_bias(direct_bias: Any) -> None:
     cols = st.columns(3)
     cols[0].metric("Direct bias", f"{direct_bias.value:.3f}",
                    help="Mean over the neutral words of |cos(word, direction)|^c (Bolukbasi et al. 2016).")
-    cols[1].metric("Random directions (median · 95th pct)",
+    cols[1].metric("Random: median · 95th pct",
                    f"{direct_bias.baseline_median:.3f} · {direct_bias.baseline_p95:.3f}",
                    help="The same statistic for random directions: what 'no special direction' looks like here.")
-    cols[2].metric("Share of random directions as large", f"{direct_bias.p_value:.3f}",
+    cols[2].metric("p vs random directions", f"{direct_bias.p_value:.3f}",
                    help="(1 + random directions with at least this direct bias) / (1 + number of random directions).")
     verdict = ("exceeds" if direct_bias.p_value < 0.05 else "does **not** clearly exceed")
     st.markdown(f"Over {len(direct_bias.words)} neutral words, this direction's direct bias {verdict} what random "
@@ -163,16 +164,17 @@ def weat_association_chart(result: Any) -> go.Figure:
     names = [html.escape(n) for n in result.names]
     fig = go.Figure()
     for label, words, values, color in (
-        (f"X: {names[0]}", result.x_words, result.x_assoc, POSITIVE_COLOR),
         (f"Y: {names[1]}", result.y_words, result.y_assoc, NEGATIVE_COLOR),
+        (f"X: {names[0]}", result.x_words, result.x_assoc, POSITIVE_COLOR),
     ):
-        fig.add_trace(go.Scatter(
-            x=np.asarray(values, dtype=float), y=[label] * len(words), mode="markers+text", text=_esc(words),
-            textposition="top center", textfont_size=10, marker=dict(size=9, color=color), name=label,
-            hovertemplate="%{text}: s = %{x:+.3f}<extra></extra>",
+        fig.add_trace(go.Box(
+            x=np.asarray(values, dtype=float), name=label, orientation="h", boxpoints="all", jitter=0.6,
+            pointpos=0, hovertext=_esc(words), hoverinfo="text+x", marker=dict(size=7, color=color),
+            line=dict(color=color), fillcolor="rgba(0,0,0,0)",
         ))
     fig.add_vline(x=0, line_color="#111827", line_width=1)
-    fig.update_layout(height=250, margin=dict(l=10, r=10, t=10, b=40), showlegend=False,
+    fig.update_layout(height=260, margin=dict(l=10, r=10, t=40, b=40), showlegend=False,
+                      title=dict(text="Each target word's association (hover for the word)", font_size=13),
                       xaxis_title=f"s(w, A, B): closer to {names[3]} ← · → closer to {names[2]}")
     return fig
 
@@ -185,8 +187,8 @@ def render_weat_card(result: Any, *, key: str) -> None:
                         "words' associations (Caliskan et al. 2017). |d| ≥ 0.8 is conventionally large.")
     cols[1].metric("p-value (one-sided)", f"{result.p_value:.4f}",
                    help="Share of equal-size re-partitions of X ∪ Y whose statistic is at least the observed one.")
-    cols[2].metric("Partitions", f"{result.n_partitions:,}", "exact" if result.exact else "sampled",
-                   delta_color="off", help="All partitions are enumerated when there are at most 100,000.")
+    cols[2].metric(f"Partitions ({'all' if result.exact else 'sampled'})", f"{result.n_partitions:,}",
+                   help="All partitions are enumerated when there are at most 100,000; otherwise a seeded sample.")
     cols[3].metric("Statistic S", f"{result.statistic:+.3f}",
                    help="Sum of X's associations minus Y's: the raw size of the effect (d is scale-free).")
     a, b = (_md(n) for n in result.names[2:])
@@ -242,14 +244,15 @@ def neighbors_frame(preview: Any) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def cluster_chart(clusters: Any, *, after: bool) -> go.Figure:
+def cluster_chart(clusters: Any, *, after: bool, labels: tuple[str, str] = ("first side", "second side")) -> go.Figure:
     """2-D PCA of the most biased words, coloured by their *original* bias sign."""
     coords = clusters.coords_after if after else clusters.coords_before
     accuracy = clusters.accuracy_after if after else clusters.accuracy_before
     sign = np.asarray(clusters.original_sign)
     words = np.array(_esc(clusters.words), dtype=object)
     fig = go.Figure()
-    for value, name, color in ((1, "first side before", POSITIVE_COLOR), (-1, "second side before", NEGATIVE_COLOR)):
+    names = (f"leaned to {html.escape(labels[0])}", f"leaned to {html.escape(labels[1])}")
+    for value, name, color in ((1, names[0], POSITIVE_COLOR), (-1, names[1], NEGATIVE_COLOR)):
         mask = sign == value
         fig.add_trace(go.Scattergl(x=coords[mask, 0], y=coords[mask, 1], mode="markers", name=name,
                                    text=words[mask], marker=dict(size=5, color=color, opacity=0.7),

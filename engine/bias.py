@@ -816,7 +816,9 @@ class ClusterCheck:
     """Gonen & Goldberg (2019): do the words most biased before debiasing still cluster by that bias?
 
     ``accuracy`` is the agreement of a 2-means clustering with the words' original bias sign
-    (0.5 = no trace of the old bias; 1.0 = perfectly recoverable).
+    (0.5 = no trace of the old bias; 1.0 = perfectly recoverable). ``classifier_*`` is the
+    5-fold cross-validated accuracy of a linear classifier (logistic regression) predicting the
+    old side from the vectors, the second check in Gonen & Goldberg's paper.
     """
 
     words: tuple[str, ...]
@@ -826,6 +828,8 @@ class ClusterCheck:
     coords_before: npt.NDArray[np.float32]  # (n, 2) PCA of the vectors before
     coords_after: npt.NDArray[np.float32]  # (n, 2) PCA of the vectors after
     seed: int
+    classifier_before: float = float("nan")
+    classifier_after: float = float("nan")
 
 
 def cluster_check(
@@ -837,6 +841,8 @@ def cluster_check(
     report how well the clusters recover the original sign."""
     from sklearn.cluster import KMeans
     from sklearn.decomposition import PCA
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
 
     _check_model(axis, before.model_id)
     if before.words != after.words:
@@ -851,16 +857,19 @@ def cluster_check(
     rows = np.concatenate([candidates[order[-n_side:]], candidates[order[:n_side]]])
     sign = np.concatenate([np.ones(n_side, np.int8), -np.ones(n_side, np.int8)])
 
-    def accuracy_and_coords(vectors: np.ndarray) -> tuple[float, np.ndarray]:
-        labels = KMeans(n_clusters=2, n_init=10, random_state=seed).fit_predict(vectors)
+    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=seed)
+
+    def checks(vectors: np.ndarray) -> tuple[float, np.ndarray, float]:
+        labels = KMeans(n_clusters=2, n_init=4, random_state=seed).fit_predict(vectors)
         agree = float(np.mean((labels == 1) == (sign == 1)))
         coords = PCA(n_components=2, random_state=seed).fit_transform(vectors).astype(np.float32)
-        return max(agree, 1 - agree), coords
+        classifier = float(np.mean(cross_val_score(LogisticRegression(max_iter=1000), vectors, sign, cv=folds)))
+        return max(agree, 1 - agree), coords, classifier
 
-    acc_before, coords_before = accuracy_and_coords(before.vectors[rows])
-    acc_after, coords_after = accuracy_and_coords(after.vectors[rows])
+    acc_before, coords_before, clf_before = checks(before.vectors[rows])
+    acc_after, coords_after, clf_after = checks(after.vectors[rows])
     return ClusterCheck(tuple(before.words[i] for i in rows), sign, acc_before, acc_after,
-                        coords_before, coords_after, seed)
+                        coords_before, coords_after, seed, clf_before, clf_after)
 
 
 # -- specs and reports (what the page, the cache and the CLI pass around) -------------------------------
@@ -975,6 +984,8 @@ class DebiasPreview:
             "weat_after": self.weat_after.summary() if self.weat_after else None,
             "cluster_accuracy_before": round(self.clusters.accuracy_before, 4),
             "cluster_accuracy_after": round(self.clusters.accuracy_after, 4),
+            "classifier_accuracy_before": round(self.clusters.classifier_before, 4),
+            "classifier_accuracy_after": round(self.clusters.classifier_after, 4),
             "cluster_words": len(self.clusters.words), "n_neutralized": self.n_neutralized,
             "equalized": [list(p) for p in self.equalized], "missing": list(self.missing),
             "note": "A diagnostic preview: hard debiasing hides the direction, it does not remove bias "

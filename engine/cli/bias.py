@@ -224,4 +224,6 @@ def _human_debias(p: dict[str, Any]) -> str:
     lines.append(f"  Gonen & Goldberg check: 2-means recovers the old bias of the {p['cluster_words']} most biased words "
                  f"with accuracy {p['cluster_accuracy_before']:.2f} before and {p['cluster_accuracy_after']:.2f} after "
                  "(0.5 = no trace)")
+    lines.append(f"  a linear classifier (5-fold CV) predicts the old side with accuracy {p['classifier_accuracy_before']:.2f} "
+                 f"before and {p['classifier_accuracy_after']:.2f} after")
     return "\n".join(lines)

@@ -190,6 +190,7 @@ def test_debias_preview_is_a_diagnostic_with_a_clustering_check(glove):
     checks = preview.clusters
     assert len(checks.words) == 400 and checks.coords_after.shape == (400, 2)
     assert 0.5 <= checks.accuracy_after <= 1 and checks.accuracy_before > 0.9
+    assert checks.classifier_before > 0.9 and 0.4 <= checks.classifier_after <= 1
     assert preview.weat_before is not None and preview.weat_before.effect_size > 0.8
     assert "diagnostic" in preview.summary()["note"]
 
