@@ -204,3 +204,143 @@ def neighbors(corpus_id: str, model_id: str, row: int, k: int) -> tuple[list[int
 
     rows, similarities = nearest_neighbors(embeddings(corpus_id, model_id), row, k=k)
     return rows.tolist(), similarities.tolist()
+
+
+# -- Axes (engine.axes: rankable axes) -------------------------------------------------------------
+# Axes are keyed by their recipe as canonical JSON (``axis_recipe_json``): a small string, so equal
+# recipes share a cache entry and no array is ever hashed. Values are read-only and shared.
+def axis_recipe_json(recipe: dict[str, Any]) -> str:
+    """The cache key of an axis recipe (canonical JSON)."""
+    import json
+
+    return json.dumps(recipe, sort_keys=True, ensure_ascii=False)
+
+
+@st.cache_data(show_spinner=False)
+def axis_presets() -> list[dict[str, Any]]:
+    """The bundled axis presets (``poles`` recipes), from assets/axes/presets.json."""
+    from engine.axes import load_presets
+
+    return load_presets()
+
+
+@st.cache_resource(show_spinner="Fitting the axis…", max_entries=64)
+def axis_fit(corpus_id: str, model_id: str, recipe_json: str) -> Any:
+    """engine.axes.AxisFit for a recipe in one model (pole texts are embedded once, here)."""
+    import json
+
+    from engine.axes import fit_axis_from_recipe
+
+    return fit_axis_from_recipe(json.loads(recipe_json), model_id, store=store(), corpus=corpus(corpus_id),
+                                embeddings=embeddings(corpus_id, model_id))
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def axis_ranking(corpus_id: str, model_id: str, recipe_json: str) -> Any:
+    """engine.axes.Ranking of every item along the recipe's axis in one model."""
+    from engine.axes import rank
+
+    return rank(axis_fit(corpus_id, model_id, recipe_json).axis, embeddings(corpus_id, model_id))
+
+
+@st.cache_resource(show_spinner="Bootstrapping the poles…", max_entries=16)
+def axis_band(corpus_id: str, model_id: str, recipe_json: str, n_resamples: int) -> Any:
+    """engine.axes.StabilityBand: each item's 5-95% rank interval over pole resamples."""
+    from engine.axes import stability_band
+
+    return stability_band(axis_fit(corpus_id, model_id, recipe_json), embeddings(corpus_id, model_id),
+                          n_resamples=n_resamples)
+
+
+@st.cache_data(show_spinner="Fitting probes on few and on all labelled items…", max_entries=32)
+def axis_few_vs_all(corpus_id: str, model_id: str, column: str, k: int) -> dict[str, Any]:
+    """engine.axes.few_vs_all_rankability for a numeric column (held-out Spearman, k vs all)."""
+    from engine.axes import few_vs_all_rankability
+
+    return few_vs_all_rankability(embeddings(corpus_id, model_id), corpus(corpus_id).frame[column],
+                                  column=column, k=k)
+
+
+@st.cache_resource(show_spinner="Rebuilding the axis in each model…", max_entries=16)
+def axis_comparison(corpus_id: str, model_ids: tuple[str, ...], recipe_json: str, top: int) -> dict[str, Any]:
+    """engine.axes.compare_rankings of one recipe rebuilt in each model (read-only result)."""
+    from engine.axes import compare_rankings
+
+    rankings = [axis_ranking(corpus_id, model_id, recipe_json) for model_id in model_ids]
+    return compare_rankings(rankings, ids=corpus(corpus_id).ids, top=top)
+
+
+def saved_axes(corpus_id: str) -> list[dict[str, Any]]:
+    """Axes saved for a corpus (not cached: reading a few small JSON files is cheap)."""
+    from engine.axes import list_axes
+
+    return list_axes(store(), corpus_id)
+
+
+def save_axis(corpus_id: str, model_id: str, recipe_json: str, name: str) -> str:
+    """Save the recipe's axis (recipe + this model's direction) under ``name``; returns its key."""
+    from engine.axes import save_axis as save
+
+    return save(store(), corpus_id, axis_fit(corpus_id, model_id, recipe_json), name=name)
+
+
+def delete_axis(corpus_id: str, name_or_key: str) -> None:
+    from engine.axes import delete_axis as delete
+
+    delete(store(), corpus_id, name_or_key)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def numeric_axis_columns(corpus_id: str) -> list[str]:
+    """Metadata columns an axis can be checked against (numeric/boolean, two or more values)."""
+    from engine.axes import numeric_columns
+
+    return numeric_columns(corpus(corpus_id))
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def axis_ranked_frame(corpus_id: str, model_id: str, recipe_json: str, n_resamples: int) -> Any:
+    """rank | id | text | score | (rank_low, rank_high when n_resamples > 0) | metadata, best first."""
+    from engine.axes import ranked_frame
+
+    band = axis_band(corpus_id, model_id, recipe_json, n_resamples) if n_resamples else None
+    return ranked_frame(corpus(corpus_id), axis_ranking(corpus_id, model_id, recipe_json), band=band)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def axis_rankability(corpus_id: str, model_id: str, recipe_json: str, column: str) -> dict[str, Any]:
+    """Spearman between the axis scores and a numeric column (engine.axes.rankability)."""
+    from engine.axes import rankability
+
+    ranking = axis_ranking(corpus_id, model_id, recipe_json)
+    return rankability(ranking.scores, corpus(corpus_id).frame[column], column=column,
+                       valid=ranking.valid).as_dict()
+
+
+def axis_color_scores(corpus_id: str, model_id: str, recipe_json: str) -> dict[str, Any]:
+    """The ``state.COLOR_SCORES`` hand-off for the Map: every ranked item's score on the axis."""
+    from engine.axes import color_scores_payload
+
+    return color_scores_payload(corpus(corpus_id), axis_ranking(corpus_id, model_id, recipe_json))
+
+
+def second_axis_choices(corpus_id: str) -> dict[str, str]:
+    """Axes offered for the y axis of the two-axis scatter: ``{"preset:<name>" | "saved:<key>": label}``."""
+    choices = {f"preset:{p['name']}": f"{p['name']} (preset)" for p in axis_presets()}
+    choices.update({f"saved:{r['key']}": f"{r['name']} (saved)" for r in saved_axes(corpus_id)})
+    return choices
+
+
+def second_axis_recipe_json(corpus_id: str, choice: str) -> str:
+    """The recipe JSON behind a :func:`second_axis_choices` key."""
+    from engine.axes import recipe_for_saved, saved_axis
+
+    kind, _, name = choice.partition(":")
+    if kind == "saved":
+        return axis_recipe_json(recipe_for_saved(saved_axis(store(), corpus_id, name)))
+    preset = next((p for p in axis_presets() if p["name"] == name), None)
+    if preset is None:
+        from engine.errors import AxisError
+
+        raise AxisError(f"No preset {name!r}; pick another second axis.")
+    return axis_recipe_json({k: v for k, v in preset.items() if k != "description"})

@@ -34,6 +34,11 @@ MAP_METHOD: Final = "map_method"  # str: umap | pca
 MAP_DIMS: Final = "map_dims"  # str: "2-D" | "3-D"
 MAP_COLOR: Final = "map_color"  # str: "Cluster", a metadata column, or "Score: <name>"
 
+# -- axes page -------------------------------------------------------------------------------------
+AXES_RECIPE: Final = "axes_recipe"  # dict | None: the active axis recipe (engine.axes, JSON-ready) on Axes
+AXES_METHOD: Final = "axes_method"  # str: how the axis is defined (preset | poles | expression | items | probe | selection | saved)
+AXES_SECOND: Final = "axes_second"  # str | None: the second axis of the two-axis scatter ("preset:<name>" | "saved:<key>")
+
 # -- home page -------------------------------------------------------------------------------------
 LAST_INGEST: Final = "last_ingest"  # dict: the latest ingest report, shown on the home page
 LAST_EMBED: Final = "last_embed"  # list[dict]: the latest embed summaries (one per model)
@@ -53,6 +58,9 @@ _DEFAULTS: Final[dict[str, Any]] = {
     MAP_METHOD: "umap",
     MAP_DIMS: "2-D",
     MAP_COLOR: "Cluster",
+    AXES_RECIPE: None,
+    AXES_METHOD: "preset",
+    AXES_SECOND: None,
     LAST_INGEST: None,
     LAST_EMBED: None,
 }

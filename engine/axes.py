@@ -109,6 +109,11 @@ class Ranking:
     ranks: np.ndarray
     valid: np.ndarray
 
+    def __post_init__(self) -> None:
+        for array in (self.scores, self.ranks, self.valid):
+            if array.flags.writeable:
+                array.setflags(write=False)
+
     @property
     def n_ranked(self) -> int:
         return int(self.valid.sum())
@@ -139,6 +144,11 @@ class StabilityBand:
     n_resamples: int
     percentiles: tuple[float, float]
     degenerate: bool = False
+
+    def __post_init__(self) -> None:
+        for array in (self.rank_low, self.rank_high, self.rank_median):
+            if array.flags.writeable:
+                array.setflags(write=False)
 
     @property
     def width(self) -> np.ndarray:
@@ -669,7 +679,8 @@ def fit_axis_from_recipe(
     everywhere): ``poles``: ``positive``, ``negative`` (lists of texts/words); ``items``:
     ``positive_ids``, ``negative_ids``; ``selection``: ``positive_ids`` and ``negative_ids``
     (a list, or ``"rest"``); ``expression``: ``expression``; ``probe_ridge`` / ``probe_logistic``:
-    ``ids``, ``labels_values`` (or ``column``: a metadata column to read them from),
+    ``ids``, ``labels_values`` (or ``column``: a metadata column to read them from, optionally
+    restricted to two ``classes`` and to a seeded random ``sample`` of that many rows),
     ``alpha``, ``positive_class``.
 
     ``embeddings`` is needed for item-based methods (loaded from the store if omitted).
@@ -762,6 +773,12 @@ def fit_axis_from_recipe(
             raise AxisError(f"No column {column!r} in this corpus; columns: {', '.join(corpus.metadata_columns)}.")
         frame = corpus.frame if not ids else corpus.frame.filter(pl.col(ID_COLUMN).is_in(ids))
         frame = frame.filter(pl.col(column).is_not_null())
+        if recipe.get("classes"):
+            classes = [str(c) for c in recipe["classes"]]
+            frame = frame.filter(pl.col(column).cast(pl.String).is_in(classes))
+        sample = int(recipe.get("sample") or 0)
+        if 0 < sample < frame.height:
+            frame = frame.sample(n=sample, seed=int(recipe.get("seed", 0)))
         ids, values = frame[ID_COLUMN].to_list(), frame[column].to_list()
     else:
         values = list(recipe.get("labels_values", []))

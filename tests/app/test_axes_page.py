@@ -1,0 +1,89 @@
+"""AppTest of the Axes page: build an axis, see both ends ranked, save it, hand scores to the Map."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from components import state
+from tests.conftest import ROOT, SMALL_MODEL
+
+PAGE = "pages/3_Axes.py"
+
+
+def _open(corpus_id: str, models: tuple[str, ...] = (SMALL_MODEL,), **extra) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)  # absolute path: STYLE.md D2
+    at.session_state[state.CORPUS_ID] = corpus_id
+    at.session_state[state.MODEL_IDS] = models
+    for key, value in extra.items():
+        at.session_state[key] = value
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def test_axes_page_asks_for_an_axis_then_ranks_from_typed_poles(small_corpus, small_embeddings):
+    at = _open(small_corpus.corpus_id, **{state.AXES_METHOD: "poles"})
+    assert any("Build axis" in i.value for i in at.info)
+    at.text_area(key="axes_positive").set_value("police arrested a man\ncourt charges")
+    at.text_area(key="axes_negative").set_value("cricket match\nthe team won")
+    _button(at, "Build axis").click().run()
+    assert not at.exception, at.exception
+    top, bottom = at.dataframe[0].value, at.dataframe[1].value
+    assert list(top["rank"])[:3] == [1, 2, 3]
+    assert list(bottom["rank"])[0] == len(small_corpus)
+    assert top["score"].is_monotonic_decreasing and top["score"].iloc[0] > bottom["score"].iloc[0]
+    assert (top["rank_low"] <= top["rank_high"]).all()
+    recipe = at.session_state[state.AXES_RECIPE]
+    assert recipe["method"] == "poles" and recipe["positive"] == ["police arrested a man", "court charges"]
+    assert len(at.get("plotly_chart")) >= 2  # histogram and stability band
+    assert any("Spearman" in m.label for m in at.metric)  # rankability against n_words / article
+
+
+def test_axes_page_expression_saves_and_sends_scores_to_the_map(small_corpus, small_embeddings, store):
+    at = _open(small_corpus.corpus_id, **{state.AXES_METHOD: "expression"})
+    at.text_input(key="axes_expression").set_value("police - weather")
+    _button(at, "Build axis").click().run()
+    assert not at.exception, at.exception
+    at.text_input(key="axes_save_name").set_value("police vs weather")
+    _button(at, "Save axis").click().run()
+    assert not at.exception, at.exception
+    from engine.axes import list_axes
+
+    assert "police-vs-weather" in {r["key"] for r in list_axes(store, small_corpus.corpus_id)}
+    _button(at, "Colour the map").click().run()
+    assert not at.exception, at.exception
+    payload = at.session_state[state.COLOR_SCORES]
+    assert payload["corpus_id"] == small_corpus.corpus_id and len(payload["ids"]) == len(small_corpus)
+    assert np.isfinite(payload["scores"]).all()
+    assert at.session_state[state.MAP_COLOR] == "Score: " + payload["name"]  # the Map opens coloured by it
+    assert not at.exception, at.exception
+
+
+def test_axes_page_shows_a_user_error_not_a_traceback(small_corpus, small_embeddings):
+    at = _open(small_corpus.corpus_id, **{state.AXES_RECIPE: {"method": "expression", "expression": "good -"}})
+    assert not at.exception
+    assert any("operator" in e.value for e in at.error)
+
+
+def test_axes_page_compares_the_axis_across_two_models(small_corpus, small_embeddings, store):
+    from engine.embed import embed_corpus
+
+    embed_corpus(small_corpus, "tfidf-svd", store=store)
+    recipe = {"method": "poles", "positive": ["police"], "negative": ["fire"]}
+    at = _open(small_corpus.corpus_id, models=(SMALL_MODEL, "tfidf-svd"), **{state.AXES_RECIPE: recipe})
+    pairs = next(d.value for d in at.dataframe if "Spearman" in d.value.columns)
+    assert len(pairs) == 1 and -1 <= pairs["Spearman"].iloc[0] <= 1
+    jumps = next(d.value for d in at.dataframe if "jump" in d.value.columns)
+    assert jumps["jump"].is_monotonic_decreasing
+
+
+@pytest.mark.parametrize("method", ["preset", "items", "probe", "selection", "saved"])
+def test_every_axis_method_renders(small_corpus, small_embeddings, method):
+    at = _open(small_corpus.corpus_id, **{state.AXES_METHOD: method})
+    assert not at.exception, at.exception
