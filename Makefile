@@ -1,0 +1,51 @@
+# Embedscape: two commands do all the set-up on a fresh machine.
+#   make run    create .venv (torch first, then the pinned requirements), prepare the demo, start the app
+#   make test   the same environment plus test tools and Debian's Chromium, then the whole test suite
+# Both are idempotent: a second run only does what is missing.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8501
+# The first `make run` embeds the bundled demo corpora with the bundled models (about a minute on 2 cores);
+# later runs find everything in the workspace and start at once.
+DEMO_CORPORA ?= lee-news,movie-polarity,words
+DEMO_MODELS  ?= minilm-l6,minilm-l3,glove-50d,tfidf-svd
+export HF_HUB_OFFLINE ?= 1
+export TOKENIZERS_PARALLELISM ?= false
+
+.PHONY: run test venv test-deps demo bench clean-venv
+
+venv: $(VENV)/.installed
+
+# torch first and pinned: an unpinned torch pulls a multi-GB CUDA build.
+$(VENV)/.installed: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+demo: venv
+	$(BIN)/python -m engine demo --corpora $(DEMO_CORPORA) --models $(DEMO_MODELS)
+
+run: demo
+	$(BIN)/python -m streamlit run app.py --server.port $(PORT)
+
+test-deps: $(VENV)/.installed-dev
+	@if [ ! -x /usr/bin/chromium ]; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-driver fonts-noto-color-emoji >/dev/null; \
+	fi
+
+test: test-deps
+	$(BIN)/python -m pytest
+
+bench: venv
+	$(BIN)/python bench/embed.py
+
+clean-venv:
+	rm -rf $(VENV)
