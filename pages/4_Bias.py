@@ -136,7 +136,7 @@ with tab_direction, user_errors():
         report = res.bias_direction(model_id, templates, lexical_corpus, direction_spec)
         direction = report.direction
         if direction.warning:
-            st.warning(direction.warning, icon="⚠️")
+            st.warning(bias_view._md(direction.warning), icon="⚠️")  # it quotes the user's words
         cols = st.columns(3)
         if report.projection is not None:
             n_known = len(report.projection.words)
