@@ -165,3 +165,24 @@ def search_hits_payload(result: SearchResult) -> dict[str, Any]:
     """The ``state.SEARCH_HITS`` hand-off for the map: dict(corpus_id, model_id, ids, scores, query)."""
     return {"corpus_id": result.corpus_id, "model_id": result.model_id, "ids": [str(i) for i in result.ids],
             "scores": result.scores, "query": result.query}
+
+
+def render_hits_map(corpus: Any, result: SearchResult, *, key: str) -> None:
+    """A small map of the hits (red rings) on the stored default layout of the result's model.
+
+    Uses the Map page's chart builder; never computes a layout here (that is the Map page's job).
+    """
+    from components import map_view
+    from components import resources as res
+    from engine.project import ProjectionSpec
+
+    spec = ProjectionSpec()
+    if res.stored_projection(corpus.corpus_id, result.model_id, spec) is None:
+        st.caption("No map layout is stored for this model yet: press **Show on map** to compute it on the Map page.")
+        return
+    projection = res.projection(corpus.corpus_id, result.model_id, spec)
+    rows = map_view.rows_of_ids(corpus, result.ids)
+    coloring = map_view.coloring(map_view.NONE, corpus=corpus, clustering=None, color_scores=None)
+    figure = map_view.map_chart(projection, corpus.texts, color=coloring, highlight=rows, height=380)
+    st.plotly_chart(figure, key=key, width="stretch", config={"displaylogo": False})
+    st.caption(f"Red rings: the {len(rows)} hits of {result.model_id} on its default UMAP layout.")

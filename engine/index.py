@@ -4,17 +4,20 @@ The only module that imports faiss. Vectors are unit-length float32, so cosine s
 inner product. Rows whose ``Embeddings.valid`` is False (zero vectors) are left out of every
 index, so they can never come back as hits; faiss's ``-1`` ids never leave this module.
 
-Routing (measured in ``bench/search.py``; see docs/benchmarks.md):
+Routing (measured in ``bench/search.py``; figures in docs/benchmarks.md):
 
-* **exact, one query or a small batch**: a numpy matrix-vector product plus ``argpartition``.
-  A single ``faiss.IndexFlatIP`` query was measured slower than numpy, so numpy answers it.
-* **exact, a large batch**: ``faiss.knn`` on the same matrix (BLAS matrix-matrix product with a
-  blocked top-k), without copying the vectors into a second flat index.
+* **exact** (below ``APPROX_THRESHOLD`` rows): numpy. One query is a matrix-vector product plus
+  ``argpartition``; a batch is a blocked matrix-matrix product. Both beat ``faiss.IndexFlatIP`` and
+  ``faiss.knn`` on the 2-core machine this was measured on, so exact search never copies the
+  vectors into a second (faiss) matrix.
 * **approximate** (``kind="hnsw"``, chosen automatically at ``APPROX_THRESHOLD`` rows and above):
-  ``faiss.IndexHNSWFlat`` (M=32, efSearch=128, inner product). Its build is minutes at 1M rows,
+  ``faiss.IndexHNSWFlat`` (M=32, efSearch=128, inner product). Its build takes minutes at 1M rows,
   so the built index is written to the store (``faiss.write_index``, atomically) and read back on
   the next start instead of being rebuilt. Exact indexes are not serialised: their data *is* the
   stored embedding matrix, memory-mapped, so there is nothing to rebuild.
+* faiss runs its searches with ``EMBEDSCAPE_FAISS_THREADS`` OpenMP threads (default 1): on a busy
+  2-core machine a single flat query took ~24 ms with 2 threads and ~1.1 ms with 1 (OpenMP
+  threads spin-wait for a core). HNSW builds use every core.
 
 A :class:`SearchIndex` is shared through ``st.cache_resource``: nothing mutates it after
 :func:`build_index` returns (faiss indexes are thread-safe for concurrent searches).
@@ -51,12 +54,15 @@ Rows = np.ndarray  # (k,) int64 corpus row numbers
 Scores = np.ndarray  # (k,) float32 cosine similarities, descending
 
 APPROX_THRESHOLD = 250_000  # rows; at and above this "auto" builds HNSW (numpy exact at 100k is ~6 ms)
-FAISS_BATCH_MIN = 64  # exact batches at least this large go through faiss.knn instead of numpy
+FAISS_THREADS = max(1, int(os.environ.get("EMBEDSCAPE_FAISS_THREADS", "1") or 1))
+_QUERY_BLOCK = 256  # exact batches are scored this many queries at a time (bounded memory)
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 128
 _EXACT_SUBSET_MAX = 50_000  # a filtered HNSW search that keeps at most this many rows is done exactly
 _NAMESPACE = "index"
+
+faiss.omp_set_num_threads(FAISS_THREADS)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -148,10 +154,14 @@ def _build_hnsw(matrix: np.ndarray, progress: Callable[[int, int], None] | None)
     n = matrix.shape[0]
     if progress:
         progress(0, n)
-    for start in range(0, n, step):
-        index.add(matrix[start:start + step])
-        if progress:
-            progress(min(start + step, n), n)
+    faiss.omp_set_num_threads(os.cpu_count() or 1)  # building is parallel; searching is not
+    try:
+        for start in range(0, n, step):
+            index.add(matrix[start:start + step])
+            if progress:
+                progress(min(start + step, n), n)
+    finally:
+        faiss.omp_set_num_threads(FAISS_THREADS)
     return index
 
 
@@ -316,10 +326,14 @@ def _search_exact(index: SearchIndex, queries: np.ndarray, k: int, keep: np.ndar
                 top, values = _top_k(sub @ query, k)
                 results.append((index.rows[positions[top]], values))
             return results
-    k_eff = min(k, index.n_valid)
-    if keep is None and queries.shape[0] >= FAISS_BATCH_MIN:
-        distances, labels = faiss.knn(queries, index.matrix, k_eff, metric=faiss.METRIC_INNER_PRODUCT)
-        return [_from_faiss(index, labels[i], distances[i]) for i in range(queries.shape[0])]
+    if keep is None and queries.shape[0] > 1:
+        results = []
+        for start in range(0, queries.shape[0], _QUERY_BLOCK):
+            block = queries[start:start + _QUERY_BLOCK] @ index.matrix.T  # (b, n_valid)
+            for scores in block:
+                top, values = _top_k(scores, k)
+                results.append((index.rows[top], values))
+        return results
     results = []
     for query in queries:
         scores = index.matrix @ query

@@ -170,6 +170,10 @@ with user_errors():
         search_view.render_hits_table(result, key="search_table")
         search_view.render_highlighted_hits(result, limit=int(k))
 
+    if first.model_id is not None and MAP_PAGE.exists():
+        with st.expander("Hits on the map", expanded=False):
+            search_view.render_hits_map(corpus, first, key="search_map")
+
     all_ids = list(dict.fromkeys(i for r in results.values() for i in r.ids))
     if all_ids:
         texts = dict(zip(corpus.frame["id"].to_list(), corpus.frame["text"].to_list()))

@@ -47,14 +47,14 @@ def test_invalid_rows_and_minus_one_never_returned(with_invalid: Embeddings) -> 
     rows, _ = search_vector(index, with_invalid.vectors[1], k=10_000)
     assert len(rows) == int(with_invalid.valid.sum()) == len(set(rows.tolist()))
     assert not invalid & set(rows.tolist()) and rows.min() >= 0
-    # the faiss batch path (>= FAISS_BATCH_MIN queries) obeys the same rules
+    # the batch path (matrix-matrix product) obeys the same rules
     batch = search_vectors(index, np.asarray(with_invalid.vectors)[with_invalid.valid][:80], k=10_000)
     assert all(len(r) == len(rows) and r.min() >= 0 and not invalid & set(r.tolist()) for r, _ in batch)
 
 
 def test_batch_path_agrees_with_single_queries(with_invalid: Embeddings) -> None:
     index = build_index(with_invalid, kind="exact")
-    queries = np.asarray(with_invalid.vectors)[with_invalid.valid][100:180]  # 80 queries -> faiss.knn
+    queries = np.asarray(with_invalid.vectors)[with_invalid.valid][100:180]  # 80 queries: the batch path
     batch = search_vectors(index, queries, k=5)
     for query, (rows, scores) in zip(queries[::10], batch[::10]):
         single_rows, single_scores = search_vector(index, query, k=5)

@@ -1,0 +1,42 @@
+"""A real browser runs a search, sees the hits, and opens them highlighted on the Map page."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.browser.conftest import screenshot, wait_for_app
+
+
+@pytest.mark.browser
+def test_search_runs_a_query_and_map_highlights_hits(page, app_url, small_corpus, small_embeddings) -> None:
+    page.goto(f"{app_url}/Search")
+    wait_for_app(page)
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_test_id("stSelectbox").first.click()
+    page.get_by_role("option", name=re.compile(re.escape(small_corpus.name))).click()
+    wait_for_app(page)
+
+    query = "firefighters battle bushfires near Sydney <script>alert(1)</script>"
+    box = page.get_by_role("textbox", name="Query")
+    box.fill(query)
+    box.press("Enter")
+    page.get_by_text(re.compile(r"hits ready for the map")).wait_for(timeout=120_000)
+    wait_for_app(page)
+    page.wait_for_selector("[data-testid='stDataFrame']", timeout=60_000)
+    page.get_by_role("button", name="Show on map").wait_for(timeout=30_000)
+    page.wait_for_timeout(500)  # let the data grid paint before the screenshot
+    screenshot(page, "search_results")
+
+    page.get_by_role("button", name="Show on map").click()
+    page.wait_for_url(re.compile(r"/Map"), timeout=60_000)
+    caption = page.get_by_text(re.compile(r"Red rings: \d+ search hits for"))
+    caption.wait_for(timeout=180_000)  # a fresh server's first UMAP compiles numba code
+    wait_for_app(page, timeout=180_000)
+    count = int(re.search(r"Red rings: (\d+)", caption.inner_text()).group(1))
+    assert count >= 1
+    assert "bushfires near Sydney" in caption.inner_text()
+    page.wait_for_selector("[data-testid='stPlotlyChart']", timeout=60_000)
+    page.wait_for_timeout(1500)  # WebGL canvas paint
+    screenshot(page, "search_hits_on_map")
+    assert page.dialogs == []  # the <script> in the query never ran
