@@ -88,3 +88,20 @@ def test_vector_arithmetic_on_glove_vocabulary_gives_queen(words_corpus, store) 
     at.radio(key="search_target").set_value("vocabulary").run()
     assert not at.exception
     assert at.dataframe[0].value["word"].iloc[0] == "queen"
+
+
+def test_hybrid_shows_its_weighting_and_more_like_this_leaves_the_item_out(lee) -> None:
+    at = _open(lee.corpus_id, ("minilm-l3",), **{state.SEARCH_QUERY: "Sydney bushfires", state.SEARCH_MODE: "hybrid"})
+    at.slider(key="search_dense_weight").set_value(0.7).run()
+    assert not at.exception
+    assert any("0.70 × semantic + 0.30 × BM25" in m.value for m in at.markdown)
+    table = at.dataframe[0].value
+    assert {"dense_rank", "bm25_rank", "dense_part", "bm25_part"} <= set(table.columns)
+    assert (abs(table["score"] - (table["dense_part"] + table["bm25_part"])) < 1e-4).all()
+    opened = str(table["id"].iloc[0])
+    at.selectbox(key="search_open").set_value(opened).run()
+    at.button(key="search_more_like_this").click().run()
+    assert not at.exception
+    assert at.session_state[state.SEARCH_MODE] == "similar" and at.session_state[state.SEARCH_QUERY] == opened
+    similar = at.dataframe[0].value
+    assert len(similar) == 10 and opened not in set(similar["id"].astype(str))
