@@ -130,6 +130,15 @@ def corpus_extremes_frame(texts: Sequence[str], scores: np.ndarray, *, n: int = 
     return frame.head(n).reset_index(drop=True), frame.tail(n).iloc[::-1].reset_index(drop=True)
 
 
+def color_scores_payload(corpus: Any, scores: np.ndarray, *, name: str, model_id: str) -> dict[str, Any]:
+    """The ``state.COLOR_SCORES`` hand-off (corpus_id, name, model_id, ids, scores) for rows with a score."""
+    values = np.asarray(scores, dtype=float)
+    rows = np.flatnonzero(~np.isnan(values))
+    ids = corpus.ids
+    return {"corpus_id": corpus.corpus_id, "name": name, "model_id": model_id,
+            "ids": [ids[int(r)] for r in rows], "scores": [float(values[r]) for r in rows]}
+
+
 def score_histogram(scores: np.ndarray) -> go.Figure:
     values = np.asarray(scores, dtype=float)
     fig = go.Figure(go.Histogram(x=values[~np.isnan(values)], nbinsx=50, marker_color=NEUTRAL_COLOR,

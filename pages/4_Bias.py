@@ -172,6 +172,15 @@ with tab_direction, user_errors():
             left.dataframe(top, hide_index=True, key="bias_corpus_top")
             right.markdown(f"**Most toward {bias_view._md(direction.axis.negative_label)}**")
             right.dataframe(bottom, hide_index=True, key="bias_corpus_bottom")
+            if st.button("Colour the map by this direction", key="bias_to_map", type="primary",
+                         help="Send every item's score on this direction to the Map page as a colour."):
+                payload = bias_view.color_scores_payload(corpus, scores, name=direction.axis.name, model_id=model_id)
+                state.set(state.COLOR_SCORES, payload)
+                from components.map_view import SCORE_PREFIX  # the Map's name for a handed-over score
+
+                state.set(state.MAP_COLOR, SCORE_PREFIX + payload["name"])
+                st.success(f"Sent {len(payload['ids']):,} scores to the Map.")
+                st.page_link("pages/1_Map.py", label="Open the Map, coloured by this direction", icon="🗺️")
         else:
             st.info(f"This corpus is not embedded with {spec_model.display_name}: embed it on the Home page to rank "
                     "its items along the direction.")

@@ -57,6 +57,15 @@ def test_gender_direction_weat_and_corpus_ranking_with_glove(glove_words):
     top = _frames(at, "score")[0]  # most toward the first members
     assert list(top["score"]) == sorted(top["score"], reverse=True)
     assert not at.error
+    # hand the direction's corpus scores to the Map as a colour
+    at.button(key="bias_to_map").click().run()
+    assert not at.exception, at.exception
+    payload = at.session_state[state.COLOR_SCORES]
+    assert payload["corpus_id"] == glove_words.corpus_id and payload["model_id"] == "glove-50d"
+    scores = dict(zip(payload["ids"], payload["scores"]))
+    nurse_id = glove_words.ids[glove_words.texts.index("nurse")]
+    captain_id = glove_words.ids[glove_words.texts.index("captain")]
+    assert scores[nurse_id] > 0 > scores[captain_id]
 
 
 def test_debias_preview_reports_the_clustering_diagnostic(glove_words):
