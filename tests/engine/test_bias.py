@@ -226,3 +226,22 @@ def test_sentence_models_embed_words_through_templates(store, small_embeddings):
     result = bias.weat_words(plain, ["rose", "tulip", "daisy"], ["ant", "wasp", "flea"],
                              ["love", "peace"], ["hatred", "filth"])
     assert result.exact and result.n_partitions == 20 and result.templates == ("This is a {word}.",)
+
+
+# -- CLI -----------------------------------------------------------------------------------------------
+def test_cli_weat_direction_and_errors(capsys, glove_encoder):
+    import json
+
+    from engine.cli import main
+
+    assert main(["bias", "weat", "--test", "career_family", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["effect_size"] > 0.8 and result["exact"] and result["n_partitions"] == 12870
+    assert main(["bias", "direction", "--pairs", "she:he,her:his,woman:man", "--targets", "nurse,captain,qzxvbnmw",
+                 "--n-random", "100", "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    scores = {row["word"]: row["score"] for row in payload["projection"]}
+    assert scores["nurse"] > 0 > scores["captain"] and payload["projection_missing"] == ["qzxvbnmw"]
+    assert len(payload["pairs_used"]) == 3 and 0 < payload["direct_bias"]["p_value"] <= 1
+    assert main(["bias", "direction", "--preset", "nope", "--json"]) == BiasError.exit_code
+    assert "Unknown preset" in capsys.readouterr().err
