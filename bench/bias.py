@@ -105,7 +105,7 @@ def main() -> None:
         load = time.perf_counter() - started
         fresh = bias.WordEmbedder("minilm-l3", store=store)
         rows.append(("minilm-l3: 1,000 templated words (first time)", median_time(lambda: fresh.vocabulary(1000), 1), None))
-        rows.append((f"minilm-l3: load + warm (once)", load, None))
+        rows.append(("minilm-l3: load + warm (once)", load, None))
 
     print(f"{'operation':<52} {'engine s':>10} {'baseline s':>11} {'speed-up':>9}")
     for name, engine_s, base_s in rows:
