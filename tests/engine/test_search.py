@@ -179,3 +179,23 @@ def test_across_models_overlap_and_unique_marks(small_corpus, store, indexes) ->
         assert result.hits["found_only_here"].to_list() == expected
     with pytest.raises(SearchError, match="Unknown search mode"):
         run_search(small_corpus, query, mode="telepathy", store=store)  # type: ignore[arg-type]
+
+
+def test_cli_search_json_and_exit_codes(small_corpus, small_embeddings, store, capsys) -> None:
+    import json
+
+    from engine.cli import main
+
+    text = small_corpus.frame["text"][7]
+    code = main(["search", text, "--corpus", small_corpus.corpus_id, "--models", "minilm-l3", "--k", "3", "--json"])
+    payload = json.loads(capsys.readouterr().out)
+    assert code == 0 and payload["mode"] == "semantic"
+    hits = payload["results"]["minilm-l3"]["hits"]
+    assert len(hits) == 3 and hits[0]["id"] == small_corpus.frame["id"][7]
+    code = main(["search", "fire", "--corpus", small_corpus.corpus_id, "--mode", "keyword", "--k", "2",
+                 "--filter", "n_words=5..30", "--json"])
+    payload = json.loads(capsys.readouterr().out)
+    assert code == 0 and all(5 <= h["n_words"] <= 30 and "fire" in h["text"].lower()
+                             for h in payload["results"]["keyword"]["hits"])
+    code = main(["search", "fire(", "--corpus", small_corpus.corpus_id, "--mode", "keyword", "--regex"])
+    assert code == 7 and "Invalid regular expression" in capsys.readouterr().err
