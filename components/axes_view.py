@@ -235,8 +235,9 @@ def _probe_editor(corpus: Corpus, numeric_columns: Sequence[str], *, key: str) -
 def render_axis_summary(fit: Any, *, model_label: str) -> None:
     """Name, ends, method and fit notes (dropped words, explained share, probe quality)."""
     axis = fit.axis
-    st.subheader(f"{axis.name}", anchor=False)
-    notes = [f"**{md_escape(axis.negative_label)}** ← → **{md_escape(axis.positive_label)}**",
+    st.subheader(md_escape(axis.name), anchor=False)
+    notes = [f"from **{md_escape(axis.negative_label)}** (low scores) to **{md_escape(axis.positive_label)}** "
+             "(high scores)",
              f"in {md_escape(model_label)}", f"method: {md_escape(axis.method)}"]
     if axis.explained is not None:
         notes.append(f"the direction holds {axis.explained:.0%} of the seeds' variance")
@@ -255,6 +256,8 @@ def render_axis_summary(fit: Any, *, model_label: str) -> None:
 def render_ranked_ends(ranked: pl.DataFrame, *, n: int, positive_label: str, negative_label: str,
                        key: str) -> None:
     """Two tables: the ``n`` items nearest each end (rank, score, interval, text, metadata)."""
+    first = [c for c in ("rank", "score", "rank_low", "rank_high", "text") if c in ranked.columns]
+    ranked = ranked.select(first + [c for c in ranked.columns if c not in first])
     left, right = st.columns(2)
     column_config = {
         "rank": st.column_config.NumberColumn("rank", help="1 = furthest toward the positive end."),

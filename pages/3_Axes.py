@@ -112,6 +112,8 @@ with user_errors():
     st.subheader("Two axes", anchor=False)
     choices = res.second_axis_choices(corpus_id)
     if choices:
+        if state.get(state.AXES_SECOND) not in choices:
+            state.set(state.AXES_SECOND, next((c for c in choices if not c.endswith(":" + axis.name)), None))
         left, right = st.columns([2, 2])
         second = left.selectbox("Second axis (y)", list(choices), format_func=choices.__getitem__,
                                 help="A preset or a saved axis, rebuilt in the same model.",
