@@ -29,7 +29,7 @@ CLUSTER = "Cluster"
 SCORE_PREFIX = "Score: "
 NONE = "None"
 MAX_LEGEND = 20  # more categories than this: one trace, colours without a legend
-MAX_LABELS = 30  # cluster labels drawn on the map (largest clusters)
+MAX_LABELS = 15  # cluster labels drawn on the map (largest clusters)
 HOVER_CHARS = 80
 PALETTE = (
     "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f",
@@ -49,6 +49,10 @@ class Coloring:
 
 
 # -- pure helpers -------------------------------------------------------------------------------------
+def _clip(text: str, max_chars: int) -> str:
+    return text if len(text) <= max_chars else text[: max_chars - 1] + "…"
+
+
 def hover_text(text: str, *, max_chars: int = HOVER_CHARS) -> str:
     """One line of corpus text made safe for a plotly hover label: truncated, then HTML-escaped."""
     text = " ".join(str(text).split())
@@ -171,15 +175,24 @@ def map_chart(
                     marker={"color": NOISE_COLOR if grey else PALETTE[index % len(PALETTE)], "size": size,
                             "opacity": 0.45 if grey else 0.85},
                 ))
-        else:
-            codes = {c: i for i, c in enumerate(order)}
+        else:  # too many for a legend: cycle the palette, grey for the special values
+            names = values.astype(str)
+            grey = np.isin(names, list(special))
+            if grey.any():
+                subset = drawn[grey]
+                figure.add_trace(_trace(dims, subset, coords, hover(subset, "unclustered / missing"),
+                                        name="unclustered / missing",
+                                        marker={"color": NOISE_COLOR, "size": size, "opacity": 0.45}))
+            codes = {c: i for i, c in enumerate(c for c in order if c not in special)}
+            subset, subset_names = drawn[~grey], names[~grey]
             figure.add_trace(_trace(
-                dims, drawn, coords, [h for h in hover(drawn)], name=color.name, showlegend=False,
-                marker={"color": [codes[str(v)] if str(v) not in special else -1 for v in values],
-                        "colorscale": "Turbo", "cmin": -1, "size": size, "opacity": 0.85},
+                dims, subset, coords,
+                [h + f"<br><i>{html.escape(color.name)}: {html.escape(v)}</i>"
+                 for h, v in zip(hover(subset), subset_names)],
+                name=f"{len(codes)} {html.escape(color.name)} values", showlegend=False,
+                marker={"color": [PALETTE[codes[v] % len(PALETTE)] for v in subset_names], "size": size,
+                        "opacity": 0.85},
             ))
-            figure.data[-1].hovertext = [h + f"<br><i>{html.escape(color.name)}: {html.escape(str(v))}</i>"
-                                         for h, v in zip(figure.data[-1].hovertext, values)]
     highlight = np.array([r for r in highlight if 0 <= r < projection.n and projection.projected[r]], dtype=int)
     if highlight.size:
         figure.add_trace(_trace(dims, highlight, coords, hover(highlight), name="search hits",
@@ -194,14 +207,15 @@ def map_chart(
     layout: dict[str, Any] = {
         "height": height,
         "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
-        "legend": {"itemsizing": "constant", "bgcolor": "rgba(255,255,255,0.6)"},
-        "dragmode": "lasso" if dims == 2 else "orbit",
+        "legend": {"itemsizing": "constant", "orientation": "h", "x": 0, "y": -0.02, "yanchor": "top",
+                   "font": {"size": 11}},
+        # no 2-D dragmode: Streamlit then uses pan + click-to-select; in lasso mode clicks select nothing
         "hoverlabel": {"align": "left"},
         "uirevision": projection.key,
     }
     if dims == 2:
         axis = {"showticklabels": False, "showgrid": False, "zeroline": False, "title": None}
-        layout |= {"xaxis": axis, "yaxis": {**axis, "scaleanchor": "x"}, "annotations": annotations}
+        layout |= {"xaxis": axis, "yaxis": axis, "annotations": annotations}
     else:
         axis3 = {"showticklabels": False, "title": "", "showbackground": False}
         layout["scene"] = {"xaxis": axis3, "yaxis": axis3, "zaxis": axis3, "annotations": annotations}
@@ -326,8 +340,9 @@ def render_neighbor_panel(corpus: Corpus, model_id: str, row: int, *, clustering
                           k: int = 10, key: str = "map_panel") -> None:
     """The open item: its text, metadata and nearest neighbours in the full embedding space."""
     names = clustering.names if clustering is not None else {}
+    texts = corpus.texts
     st.subheader("Open item")
-    st.text(corpus.texts[row])
+    st.text(texts[row])
     meta = {column: corpus.frame[column][row] for column in corpus.metadata_columns}
     if clustering is not None:
         meta["cluster"] = names.get(int(clustering.labels[row]), "")
@@ -341,18 +356,44 @@ def render_neighbor_panel(corpus: Corpus, model_id: str, row: int, *, clustering
         return
     neighbours = pl.DataFrame({
         "similarity": [round(s, 3) for s in similarities],
-        "text": [corpus.texts[r] for r in rows],
+        "text": [texts[r] for r in rows],
         "cluster": [names.get(int(clustering.labels[r]), "") for r in rows] if clustering is not None else [""] * len(rows),
     })
     st.dataframe(
         neighbours, hide_index=True, width="stretch", key=f"{key}_neighbors", on_select=partial(
             _on_neighbor_select, f"{key}_neighbors", corpus.corpus_id, [corpus.ids[r] for r in rows]),
         selection_mode="single-row",
-        column_config={"similarity": st.column_config.ProgressColumn("similarity", min_value=0.0, max_value=1.0,
-                                                                     format="%.3f"),
+        column_config={"similarity": st.column_config.NumberColumn("cos", format="%.3f", width="small",
+                                                                   help="Cosine similarity to the open item"),
                        "text": st.column_config.TextColumn("text", width="large")},
     )
     st.caption("Select a neighbour's row to open it.")
+
+
+def item_finder(corpus: Corpus, *, key: str = "map_find") -> None:
+    """A text box that finds items by a word they contain and opens the chosen one (works in 3-D too)."""
+    query = st.text_input("Find an item", key=f"{key}_query", placeholder="a word or phrase from the text",
+                          help="Type part of a text to find it; choose a match to open it with its neighbours.")
+    if not query.strip():
+        return
+    matches = (corpus.frame.with_row_index("_row")
+               .filter(pl.col("text").str.to_lowercase().str.contains(query.strip().lower(), literal=True))
+               .head(50))
+    if matches.height == 0:
+        st.caption("No text contains that.")
+        return
+    labels = {row: _clip(" ".join(text.split()), 90) for row, text in zip(matches["_row"], matches["text"])}
+    st.selectbox(f"{matches.height}{'+' if matches.height == 50 else ''} matches", list(labels),
+                          index=None, format_func=labels.__getitem__, key=f"{key}_pick",
+                          help="Open one of the matching items.", placeholder="choose one to open",
+                          on_change=_on_find_pick, args=(f"{key}_pick", corpus.corpus_id, corpus.frame["id"]))
+    # the callback opens the item before the page (and its panel) runs again
+
+
+def _on_find_pick(pick_key: str, corpus_id: str, ids: pl.Series) -> None:
+    row = st.session_state.get(pick_key)
+    if row is not None:
+        state.set(state.FOCUS_ITEM, {"corpus_id": corpus_id, "id": ids[int(row)]})
 
 
 def _on_neighbor_select(table_key: str, corpus_id: str, ids: list[str]) -> None:

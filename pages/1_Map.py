@@ -105,11 +105,14 @@ with user_errors():
         map_view.render_map(figure, corpus=corpus, model_id=model_id, dims=dims, key="map_chart")
         map_view.render_quality(projection, shown=len(rows))
     with panel_col:
+        map_view.item_finder(corpus)
         if focus_row is not None:
             map_view.render_neighbor_panel(corpus, model_id, focus_row, clustering=clustering, k=neighbor_k)
-        else:
+        elif dims == 2:
             st.info("Click a point to open it here with its nearest neighbours. Drag a lasso or box to "
                     "select a group (toolbar, top right of the map).")
+        else:
+            st.info("In 3-D, drag to rotate. To open an item, find it above or click it in the 2-D view.")
 
     selection = state.get(state.SELECTION)
     if selection and selection.get("corpus_id") == corpus_id:

@@ -94,3 +94,15 @@ def test_search_hits_are_ringed_and_hostile_text_is_escaped(small_corpus, stored
 
     assert hover_text("<img src=x onerror=alert(1)>" + "x" * 200) .startswith("&lt;img")
     assert len(hover_text("y" * 500)) <= 80
+
+
+def test_find_an_item_by_text_opens_it(small_corpus, stored_map):
+    at = _open(small_corpus.corpus_id)
+    at.text_input(key="map_find_query").input("fire").run()
+    picker = at.selectbox(key="map_find_pick")
+    assert len(picker.options) == min(50, sum("fire" in text.lower() for text in small_corpus.texts)) > 0
+    picker.select_index(0).run()
+    assert not at.exception, at.exception
+    focus = at.session_state[state.FOCUS_ITEM]
+    assert "fire" in small_corpus.texts[small_corpus.ids.index(focus["id"])].lower()
+    assert any(t.value == small_corpus.texts[small_corpus.ids.index(focus["id"])] for t in at.text)
