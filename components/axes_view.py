@@ -320,10 +320,12 @@ def stability_band_chart(ranked: pl.DataFrame, *, max_points: int = 400) -> go.F
                                 hoverinfo="skip"))
     figure.add_trace(go.Scatter(x=ranks, y=ranks, mode="markers", marker=dict(size=4, color="#333"),
                                 name="rank", hovertext=hover, hovertemplate="%{hovertext}<extra></extra>"))
-    figure.add_trace(go.Scatter(
-        x=ranks, y=ranks, mode="markers", marker=dict(size=0.1, opacity=0), showlegend=False, hoverinfo="skip",
-        error_y=dict(type="data", symmetric=False, array=high - ranks, arrayminus=ranks - low,
-                     color="rgba(46,134,171,0.6)", thickness=1, width=0)))
+    ends = np.isin(picks, np.concatenate([np.arange(min(25, n)), np.arange(max(0, n - 25), n)]))
+    figure.add_trace(go.Scatter(  # per-item intervals at both ends, where users read the table
+        x=ranks[ends], y=ranks[ends], mode="markers", marker=dict(size=0.1, opacity=0), showlegend=False,
+        hoverinfo="skip", error_y=dict(type="data", symmetric=False, array=(high - ranks)[ends],
+                                       arrayminus=(ranks - low)[ends], color="rgba(46,134,171,0.8)",
+                                       thickness=1, width=2)))
     figure.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=40),
                          title=dict(text="Stability: rank interval when the pole seeds are resampled", font_size=14),
                          xaxis_title="rank on the fitted axis", yaxis_title="rank over resamples",
