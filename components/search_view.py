@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import io
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -104,9 +105,18 @@ def render_highlighted_hits(result: SearchResult, *, limit: int = 10) -> None:
             + "".join(items) + "</ol>")
 
 
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def escape_markdown(text: str) -> str:
+    """``text`` with every Markdown/LaTeX control character backslash-escaped, for st.caption/st.markdown."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+
+
 def render_notes(result: SearchResult) -> None:
+    """The result's notes (they quote the user's query, so they are escaped)."""
     for note in result.notes:
-        st.caption(note)
+        st.caption(escape_markdown(note))
 
 
 def render_item(corpus: Any, item_id: str, *, model_hits: Mapping[str, SearchResult] | None = None) -> None:

@@ -105,3 +105,11 @@ def test_hybrid_shows_its_weighting_and_more_like_this_leaves_the_item_out(lee) 
     assert at.session_state[state.SEARCH_MODE] == "similar" and at.session_state[state.SEARCH_QUERY] == opened
     similar = at.dataframe[0].value
     assert len(similar) == 10 and opened not in set(similar["id"].astype(str))
+
+
+def test_markdown_in_a_query_is_shown_literally(lee) -> None:
+    query = "**bold** ![img](http://example.invalid/x.png)"
+    at = _open(lee.corpus_id, ("minilm-l3",), **{state.SEARCH_QUERY: query, state.SEARCH_MODE: "keyword"})
+    assert not at.exception
+    notes = [c.value for c in at.caption if "match the text" in c.value]
+    assert notes and r"\*\*bold\*\*" in notes[0] and r"\!\[img\]" in notes[0]
