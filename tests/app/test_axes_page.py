@@ -46,7 +46,8 @@ def test_axes_page_asks_for_an_axis_then_ranks_from_typed_poles(small_corpus, sm
 
 
 def test_axes_page_expression_saves_and_sends_scores_to_the_map(small_corpus, small_embeddings, store):
-    at = _open(small_corpus.corpus_id, **{state.AXES_METHOD: "expression"})
+    # the Map page opens after the hand-off: PCA keeps this test free of UMAP's numba compilation
+    at = _open(small_corpus.corpus_id, **{state.AXES_METHOD: "expression", state.MAP_METHOD: "pca"})
     at.text_input(key="axes_expression").set_value("police - weather")
     _button(at, "Build axis").click().run()
     assert not at.exception, at.exception
@@ -62,6 +63,7 @@ def test_axes_page_expression_saves_and_sends_scores_to_the_map(small_corpus, sm
     assert payload["corpus_id"] == small_corpus.corpus_id and len(payload["ids"]) == len(small_corpus)
     assert np.isfinite(payload["scores"]).all()
     assert at.session_state[state.MAP_COLOR] == "Score: " + payload["name"]  # the Map opens coloured by it
+    assert [t.value for t in at.title] == ["Map"]
     assert not at.exception, at.exception
 
 
@@ -87,3 +89,29 @@ def test_axes_page_compares_the_axis_across_two_models(small_corpus, small_embed
 def test_every_axis_method_renders(small_corpus, small_embeddings, method):
     at = _open(small_corpus.corpus_id, **{state.AXES_METHOD: method})
     assert not at.exception, at.exception
+
+
+def test_axes_page_fits_a_probe_and_compares_few_with_all(small_corpus, small_embeddings):
+    at = _open(small_corpus.corpus_id, **{state.AXES_METHOD: "probe"})
+    at.selectbox(key="axes_probe_column").set_value("n_words")
+    at.number_input(key="axes_probe_sample").set_value(60)
+    _button(at, "Build axis").click().run()
+    assert not at.exception, at.exception
+    recipe = at.session_state[state.AXES_RECIPE]
+    assert recipe == {"column": "n_words", "method": "probe_ridge", "sample": 60}
+    assert any("60 labelled items" in m.value for m in at.markdown)
+    at.selectbox(key="axes_rank_column").set_value("n_words").run()
+    _button(at, "Compare a probe from k examples with one from all").click().run()
+    assert not at.exception, at.exception
+    assert any("Held-out Spearman" in m.value for m in at.markdown)
+
+
+def test_axes_page_builds_an_axis_from_a_map_selection(small_corpus, small_embeddings):
+    ids = small_corpus.ids[:6]
+    pole = {"corpus_id": small_corpus.corpus_id, "ids": ids, "texts": small_corpus.texts[:6]}
+    at = _open(small_corpus.corpus_id, **{state.AXES_METHOD: "selection", state.AXIS_POLE: pole})
+    _button(at, "Build axis").click().run()
+    assert not at.exception, at.exception
+    top = at.dataframe[0].value
+    # the selected items sit at the positive end of an axis pointing from the rest toward them
+    assert len(set(top["id"].head(6)) & set(ids)) >= 4

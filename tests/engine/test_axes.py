@@ -206,6 +206,20 @@ def test_logistic_probe_separates_held_out_polarity(polarity_corpus, polarity_em
         axes.fit_probe(np.eye(3), ["a", "b", "c"], model_id="toy", kind="logistic")
 
 
+def test_probe_recipe_reads_a_column_with_class_filter_and_sample(polarity_corpus, polarity_embeddings, store):
+    recipe = {"method": "probe_logistic", "column": "label", "classes": ["pos", "neg"], "positive_class": "pos",
+              "sample": 40, "seed": 3}
+    fit = axes.fit_axis_from_recipe(recipe, SMALL_MODEL, store=store, corpus=polarity_corpus,
+                                    embeddings=polarity_embeddings)
+    assert fit.positive_vectors.shape[0] == 40 and fit.quality["n_examples"] == 40
+    assert set(np.unique(fit.labels)) == {0.0, 1.0}
+    again = axes.fit_axis_from_recipe(recipe, SMALL_MODEL, store=store, corpus=polarity_corpus,
+                                      embeddings=polarity_embeddings)
+    np.testing.assert_allclose(again.axis.direction, fit.axis.direction)  # the sample is seeded
+    band = axes.stability_band(fit, polarity_embeddings, n_resamples=12)
+    assert np.nanmin(band.rank_low) >= 1 and not band.degenerate
+
+
 # -- rankability ----------------------------------------------------------------------------------
 def test_rankability_on_a_planted_ordinal_attribute_exceeds_0_9(ordinal_space):
     embeddings, levels = ordinal_space
