@@ -484,12 +484,15 @@ def stability_band_naive(
 # ------------------------------------------------------------------------------------------------
 def _ridge_direction(vectors: np.ndarray, labels: np.ndarray, alpha: float) -> np.ndarray:
     """Ridge coefficients on centred data (dual form when n < d: cheap for few examples)."""
-    x = vectors.astype(np.float64) - vectors.mean(axis=0)
+    x = np.asarray(vectors, dtype=np.float32)
+    x = x - x.mean(axis=0)  # float32 Gram matrices (fast BLAS), float64 solves
     y = labels.astype(np.float64) - labels.mean()
     n, d = x.shape
     if n <= d:
-        return x.T @ np.linalg.solve(x @ x.T + alpha * np.eye(n), y)
-    return np.linalg.solve(x.T @ x + alpha * np.eye(d), x.T @ y)
+        gram = (x @ x.T).astype(np.float64)
+        return x.T.astype(np.float64) @ np.linalg.solve(gram + alpha * np.eye(n), y)
+    gram = (x.T @ x).astype(np.float64)
+    return np.linalg.solve(gram + alpha * np.eye(d), x.T.astype(np.float64) @ y)
 
 
 def _logistic_direction(vectors: np.ndarray, classes: np.ndarray, c: float) -> np.ndarray:

@@ -8,6 +8,8 @@ from components import resources as res
 from components.feedback import user_errors
 
 MAP_PAGE = Path(__file__).resolve().parent / "1_Map.py"
+PROBE_BAND_MAX_ROWS = 5_000  # a probe's band refits the probe per resample (~0.1 s at 2.6k rows, 384-d)
+PROBE_BAND_MAX_RESAMPLES = 50
 
 st.set_page_config(page_title="Axes · Embedscape", layout="wide")
 corpus_id, model_ids = sidebar.sidebar_context()
@@ -48,6 +50,15 @@ with user_errors():
                                         "item's 5-95% rank interval.")
     n_resamples = controls[2].select_slider("Resamples", [50, 100, 200, 500], value=200, key="axes_resamples",
                                             help="More resamples give steadier intervals and take longer.")
+    probe_rows = int(fit.quality.get("n_examples", 0)) if axis.method.startswith("probe") else 0
+    if probe_rows and with_band:  # each resample refits the probe: keep it interactive
+        if probe_rows > PROBE_BAND_MAX_ROWS:
+            with_band = False
+            st.caption(f"No stability band: the probe has {probe_rows:,} labelled items and every resample "
+                       f"would refit it (limit {PROBE_BAND_MAX_ROWS:,}). Fit it from a sample to see one.")
+        elif n_resamples > PROBE_BAND_MAX_RESAMPLES:
+            n_resamples = PROBE_BAND_MAX_RESAMPLES
+            st.caption(f"Probe axes refit the probe per resample, so the band uses {n_resamples} resamples.")
     band = res.axis_band(corpus_id, model_id, recipe_json, int(n_resamples)) if with_band else None
     ranked = res.axis_ranked_frame(corpus_id, model_id, recipe_json, int(n_resamples) if with_band else 0)
 

@@ -399,3 +399,10 @@ def test_cli_axis_rank_json_and_errors(small_corpus, small_embeddings, capsys):
     assert main(["axis", "rank", small_corpus.corpus_id, "--model", SMALL_MODEL, "--expression", "a - b",
                  "--preset", "good ↔ bad"]) == AxisError.exit_code
     assert "one way" in capsys.readouterr().err
+
+
+def test_module_docstring_examples_run():
+    import doctest
+
+    result = doctest.testmod(axes, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0
