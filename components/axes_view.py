@@ -48,9 +48,18 @@ def model_label(model_id: str) -> str:
         return model_id
 
 
-def _hover(text: str, limit: int = 140) -> str:
+def _short(text: str, limit: int) -> str:
     flat = " ".join(str(text).split())
-    return html.escape(flat if len(flat) <= limit else flat[: limit - 1] + "…")
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _esc(text: str) -> str:
+    """Escape for Plotly's HTML subset (&, <, >); quotes are harmless there and Plotly shows &quot; raw."""
+    return html.escape(str(text), quote=False)
+
+
+def _hover(text: str, limit: int = 140) -> str:
+    return _esc(_short(text, limit))
 
 
 def _lines(text: str) -> list[str]:
@@ -136,7 +145,7 @@ def axis_editor(
             st.info("No selection yet: lasso some points on the **Map** page and press *Use as axis pole*.")
             return None
         n = len(pole_handoff["ids"])
-        st.caption(f"{n:,} items selected on the Map, e.g. “{md_escape(_hover(pole_handoff['texts'][0], 80))}”.")
+        st.caption(f"{n:,} items selected on the Map, e.g. “{md_escape(_short(pole_handoff['texts'][0], 80))}”.")
         label = st.text_input("Label for the selection", value="selection", key=f"{key}_selection_label",
                               help="The positive end; the negative end is the rest of the corpus.")
         if st.button("Build axis", type="primary", key=f"{key}_selection_build",
@@ -174,7 +183,7 @@ def _item_picker(corpus: Corpus, label: str, *, key: str, default_query: str) ->
     ids = frame["id"].to_list()
     texts = dict(zip(ids, frame["text"].to_list()))
     return st.selectbox(f"{label.capitalize()} item", ids, key=f"{key}_pick",
-                        format_func=lambda i: f"{i}: {_hover(texts[i], 90)}",
+                        format_func=lambda i: f"{i}: {_short(texts[i], 90)}",
                         help="The item at this end of the axis.")
 
 
@@ -292,7 +301,7 @@ def score_histogram_chart(scores: np.ndarray, *, positive_label: str, negative_l
     figure.update_layout(
         height=260, margin=dict(l=10, r=10, t=30, b=40), bargap=0.02,
         title=dict(text="Scores", font_size=14),
-        xaxis_title=f"← {html.escape(negative_label)}   ·   {html.escape(positive_label)} →",
+        xaxis_title=f"← {_esc(negative_label)}   ·   {_esc(positive_label)} →",
         yaxis_title="items",
     )
     return figure
@@ -357,7 +366,7 @@ def two_axis_scatter_chart(x: np.ndarray, y: np.ndarray, *, texts: Sequence[str]
                 x=x[rows], y=y[rows], mode="markers", hovertext=hover,
                 hovertemplate="%{hovertext}<extra></extra>",
                 marker=dict(size=5, opacity=0.75, color=[np.nan if v is None else v for v in values],
-                            colorscale="Viridis", colorbar=dict(title=html.escape(color_name)))))
+                            colorscale="Viridis", colorbar=dict(title=_esc(color_name)))))
         else:
             labels = np.array(["(missing)" if v is None else str(v) for v in values], dtype=object)
             uniques, counts = np.unique(labels, return_counts=True)
@@ -366,15 +375,15 @@ def two_axis_scatter_chart(x: np.ndarray, y: np.ndarray, *, texts: Sequence[str]
             for value in sorted(set(labels)):
                 mask = labels == value
                 figure.add_trace(go.Scattergl(
-                    x=x[rows][mask], y=y[rows][mask], mode="markers", name=html.escape(value)[:40],
+                    x=x[rows][mask], y=y[rows][mask], mode="markers", name=_esc(_short(value, 40)),
                     marker=dict(size=5, opacity=0.75), hovertext=[h for h, m in zip(hover, mask) if m],
                     hovertemplate="%{hovertext}<extra></extra>"))
     figure.update_layout(
         height=480, margin=dict(l=10, r=10, t=30, b=40),
         title=dict(text="Two axes", font_size=14),
-        xaxis_title=f"← {html.escape(x_labels[1])}   ·   {html.escape(x_labels[0])} →",
-        yaxis_title=f"← {html.escape(y_labels[1])}   ·   {html.escape(y_labels[0])} →",
-        legend=dict(title=html.escape(color_name)),
+        xaxis_title=f"← {_esc(x_labels[1])}   ·   {_esc(x_labels[0])} →",
+        yaxis_title=f"← {_esc(y_labels[1])}   ·   {_esc(y_labels[0])} →",
+        legend=dict(title=_esc(color_name)),
     )
     figure.add_hline(y=0, line=dict(color="#bbb", width=1))
     figure.add_vline(x=0, line=dict(color="#bbb", width=1))
@@ -393,7 +402,7 @@ def rank_agreement_chart(ranks_a: np.ndarray, ranks_b: np.ndarray, *, texts: Seq
         hovertext=hover, hovertemplate="%{hovertext}<br>%{x} vs %{y}<extra></extra>"))
     figure.update_layout(height=360, margin=dict(l=10, r=10, t=30, b=40),
                          title=dict(text="Rank in one model vs the other", font_size=14),
-                         xaxis_title=f"rank in {html.escape(label_a)}", yaxis_title=f"rank in {html.escape(label_b)}")
+                         xaxis_title=f"rank in {_esc(label_a)}", yaxis_title=f"rank in {_esc(label_b)}")
     return figure
 
 

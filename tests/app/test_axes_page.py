@@ -115,3 +115,18 @@ def test_axes_page_builds_an_axis_from_a_map_selection(small_corpus, small_embed
     top = at.dataframe[0].value
     # the selected items sit at the positive end of an axis pointing from the rest toward them
     assert len(set(top["id"].head(6)) & set(ids)) >= 4
+
+
+def test_axis_charts_escape_user_text_for_plotly():
+    from components import axes_view
+
+    figure = axes_view.score_histogram_chart(np.array([-0.2, 0.1, np.nan]), positive_label='<img src=x> "yes"',
+                                             negative_label="a & b")
+    title = figure.layout.xaxis.title.text
+    assert "<img" not in title and "&lt;img src=x&gt;" in title and '"yes"' in title and "a &amp; b" in title
+    scatter = axes_view.two_axis_scatter_chart(np.array([0.1, -0.1]), np.array([0.2, 0.3]),
+                                               texts=["<script>x</script>", "ok"], x_labels=("p", "n"),
+                                               y_labels=("p2", "n2"), color=["<b>", "c"], color_name="col")
+    hovers = [h for trace in scatter.data for h in trace.hovertext]
+    assert "&lt;script&gt;x&lt;/script&gt;" in hovers and not any("<script>" in h for h in hovers)
+    assert all("<b>" not in trace.name for trace in scatter.data)
