@@ -6,11 +6,13 @@ index, so they can never come back as hits; faiss's ``-1`` ids never leave this 
 
 Routing (measured in ``bench/search.py``; figures in docs/benchmarks.md):
 
-* **exact** (below ``APPROX_THRESHOLD`` rows), one query: ``faiss.knn`` on the stored matrix with
-  one OpenMP thread (as fast as a single-threaded numpy product, and unlike numpy's multi-threaded
-  BLAS it does not slow down 5-10x when the cores are busy). A batch of queries: a blocked numpy
-  matrix-matrix product (fastest per query measured). With a metadata filter: numpy scores with
-  the excluded rows masked. No second (faiss flat) copy of the vectors is ever made.
+* **exact** (below ``APPROX_THRESHOLD`` rows), one query: on an idle machine, a numpy
+  matrix-vector product (multi-threaded BLAS: ~5.5 ms at 100k rows, 2.7x faster than one thread);
+  when the machine is busy (1-minute load average >= number of cores), ``faiss.knn`` with one
+  OpenMP thread instead, because spin-waiting BLAS threads then make numpy 10-30x slower. Small
+  matrices (< ``_PARALLEL_MIN_ROWS``) always take the single-threaded path. A batch of queries: a
+  blocked numpy matrix-matrix product (fastest per query measured either way). With a metadata
+  filter: numpy scores with the excluded rows masked. No second (faiss flat) copy is ever made.
 * **approximate** (``kind="hnsw"``, chosen automatically at ``APPROX_THRESHOLD`` rows and above):
   ``faiss.IndexHNSWFlat`` (M=32, efSearch=128, inner product). Its build takes minutes at 1M rows,
   so the built index is written to the store (``faiss.write_index``, atomically) and read back on
@@ -57,6 +59,8 @@ Scores = np.ndarray  # (k,) float32 cosine similarities, descending
 APPROX_THRESHOLD = 250_000  # rows; at and above this "auto" builds HNSW (numpy exact at 100k is ~6 ms)
 FAISS_THREADS = max(1, int(os.environ.get("EMBEDSCAPE_FAISS_THREADS", "1") or 1))
 _QUERY_BLOCK = 256  # exact batches are scored this many queries at a time (bounded memory)
+_PARALLEL_MIN_ROWS = 20_000  # below this a single-threaded product is as fast as a parallel one
+_load_checked = [0.0, False]  # (time, busy): the load average is read at most once a second
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 128
@@ -335,7 +339,10 @@ def _search_exact(index: SearchIndex, queries: np.ndarray, k: int, keep: np.ndar
                 top, values = _top_k(scores, k)
                 results.append((index.rows[top], values))
         return results
-    if keep is None:  # one query, no filter
+    if keep is None and index.n_valid >= _PARALLEL_MIN_ROWS and not machine_busy():
+        top, values = _top_k(index.matrix @ queries[0], k)  # multi-threaded BLAS
+        return [(index.rows[top], values)]
+    if keep is None:  # one query, no filter, small matrix or busy machine: one thread
         distances, labels = faiss.knn(queries, index.matrix, min(k, index.n_valid), metric=faiss.METRIC_INNER_PRODUCT)
         return [_from_faiss(index, labels[0], distances[0])]
     results = []
@@ -344,6 +351,18 @@ def _search_exact(index: SearchIndex, queries: np.ndarray, k: int, keep: np.ndar
         top, values = _top_k(scores, k)
         results.append((index.rows[top], values))
     return results
+
+
+def machine_busy() -> bool:
+    """True when the 1-minute load average reaches the number of cores (checked at most once a second)."""
+    now = time.monotonic()
+    if now - _load_checked[0] > 1.0:
+        try:
+            busy = os.getloadavg()[0] >= (os.cpu_count() or 1)
+        except OSError:  # no load average on this platform
+            busy = False
+        _load_checked[0], _load_checked[1] = now, busy
+    return bool(_load_checked[1])
 
 
 def _from_faiss(index: SearchIndex, labels: np.ndarray, distances: np.ndarray) -> tuple[Rows, Scores]:

@@ -128,3 +128,20 @@ def test_exact_top_k_reference_is_sorted() -> None:
     top = exact_top_k(matrix, queries, 5)
     for q, row in zip(queries, top):
         assert row.tolist() == np.argsort(-(matrix @ q), kind="stable")[:5].tolist()
+
+
+@pytest.mark.parametrize("busy", [False, True])
+def test_single_query_routes_agree(with_invalid: Embeddings, monkeypatch, busy: bool) -> None:
+    import time
+
+    import engine.index as engine_index
+
+    index = build_index(with_invalid, kind="exact")
+    query = np.asarray(with_invalid.vectors[10])
+    monkeypatch.setattr(engine_index, "_PARALLEL_MIN_ROWS", 0)  # force the size condition
+    monkeypatch.setattr(engine_index, "_load_checked", [time.monotonic() + 3600, busy])
+    assert engine_index.machine_busy() is busy
+    rows, scores = search_vector(index, query, k=20)
+    hand = np.where(with_invalid.valid, with_invalid.vectors @ query, -np.inf)
+    assert rows.tolist() == np.argsort(-hand, kind="stable")[:20].tolist()
+    assert np.allclose(scores, hand[rows], atol=1e-5)
