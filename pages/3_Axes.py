@@ -105,10 +105,11 @@ with user_errors():
         left, middle, right = st.columns([1.5, 1, 2.5])
         column = left.selectbox("Numeric column", numeric, key="axes_rank_column",
                                 help="Spearman correlation between the axis scores and this column's values.")
-        result = res.axis_rankability(corpus_id, model_id, recipe_json, column)
-        middle.metric("Spearman along this axis", f"{result['spearman']:+.3f}",
+        with middle, user_errors(stop=False):
+            result = res.axis_rankability(corpus_id, model_id, recipe_json, column)
+            st.metric("Spearman along this axis", f"{result['spearman']:+.3f}",
                       help=f"p = {result['p_value']:.2g}, n = {result['n']:,}")
-        with right:
+        with right, user_errors(stop=False):
             k = st.number_input("Few examples (k)", 2, 500, 10, key="axes_rank_k",
                                 help="A ridge probe fitted on k labelled items vs on all training items, both "
                                      "scored on the same held-out 30%.")
@@ -133,23 +134,31 @@ with user_errors():
         color_by = right.selectbox("Colour by", color_options, key="axes_scatter_color",
                                    help="A metadata column to colour the points.")
         if second:
-            second_json = res.second_axis_recipe_json(corpus_id, second)
-            second_fit = res.axis_fit(corpus_id, model_id, second_json)
-            second_ranking = res.axis_ranking(corpus_id, model_id, second_json)
-            st.plotly_chart(axes_view.two_axis_scatter_chart(
-                ranking.scores, second_ranking.scores, texts=corpus.texts,
-                x_labels=(axis.positive_label, axis.negative_label),
-                y_labels=(second_fit.axis.positive_label, second_fit.axis.negative_label),
-                color=None if color_by == "(none)" else corpus.frame[color_by].to_list(),
-                color_name="" if color_by == "(none)" else color_by), key="axes_scatter")
+            with user_errors(stop=False):  # e.g. a preset a word model cannot represent
+                second_json = res.second_axis_recipe_json(corpus_id, second)
+                second_fit = res.axis_fit(corpus_id, model_id, second_json)
+                second_ranking = res.axis_ranking(corpus_id, model_id, second_json)
+                st.plotly_chart(axes_view.two_axis_scatter_chart(
+                    ranking.scores, second_ranking.scores, texts=corpus.texts,
+                    x_labels=(axis.positive_label, axis.negative_label),
+                    y_labels=(second_fit.axis.positive_label, second_fit.axis.negative_label),
+                    color=None if color_by == "(none)" else corpus.frame[color_by].to_list(),
+                    color_name="" if color_by == "(none)" else color_by), key="axes_scatter")
 
     st.divider()
     st.subheader("Same axis across models", anchor=False)
     if len(model_ids) < 2:
         st.caption("Pick two or more models in the sidebar to rebuild this axis in each and compare the rankings.")
     else:
-        comparison = res.axis_comparison(corpus_id, tuple(model_ids), recipe_json, 20)
-        rankings = {m: res.axis_ranking(corpus_id, m, recipe_json) for m in model_ids}
-        axes_view.render_model_comparison(comparison, corpus=corpus, rankings=rankings,
-                                          labels={m: axes_view.model_label(m) for m in model_ids},
-                                          n=int(n_show), key="axes_compare")
+        rankings = {}
+        for other in model_ids:  # a recipe may not fit in every model (e.g. a word GloVe lacks)
+            with user_errors(stop=False):
+                rankings[other] = res.axis_ranking(corpus_id, other, recipe_json)
+        if len(rankings) < 2:
+            st.caption("The axis could be rebuilt in fewer than two of the chosen models; nothing to compare.")
+        else:
+            with user_errors(stop=False):
+                comparison = res.axis_comparison(corpus_id, tuple(rankings), recipe_json, 20)
+                axes_view.render_model_comparison(comparison, corpus=corpus, rankings=rankings,
+                                                  labels={m: axes_view.model_label(m) for m in rankings},
+                                                  n=int(n_show), key="axes_compare")

@@ -130,3 +130,14 @@ def test_axis_charts_escape_user_text_for_plotly():
     hovers = [h for trace in scatter.data for h in trace.hovertext]
     assert "&lt;script&gt;x&lt;/script&gt;" in hovers and not any("<script>" in h for h in hovers)
     assert all("<b>" not in trace.name for trace in scatter.data)
+
+
+def test_cross_model_section_reports_a_model_that_cannot_rebuild_the_axis(small_corpus, small_embeddings, store):
+    from engine.embed import embed_corpus
+
+    embed_corpus(small_corpus, "glove-50d", store=store)
+    recipe = {"method": "expression", "expression": "police - qqzzxq"}  # GloVe lacks the second word
+    at = _open(small_corpus.corpus_id, models=(SMALL_MODEL, "glove-50d"), **{state.AXES_RECIPE: recipe})
+    assert at.dataframe[0].value["rank"].iloc[0] == 1  # the first model's ranking is shown
+    assert any("qqzzxq" in e.value for e in at.error)
+    assert any("fewer than two" in c.value for c in at.caption)
