@@ -1032,7 +1032,11 @@ def save_axis(store: Store, corpus_id: str, fit_or_axis: AxisFit | Axis, *, name
     key = axis_key(display)
     existing = store.load_json(corpus_id, NAMESPACE, key) or {}
     recipe = {k: v for k, v in axis.recipe.items() if k != "name"}
-    models = dict(existing.get("models", {})) if existing.get("recipe") == recipe else {}
+    same_recipe = existing.get("recipe") == recipe
+    models = dict(existing.get("models", {})) if same_recipe else {}
+    if not same_recipe:  # a new recipe under an old name: its other models' directions are stale
+        for entry in existing.get("models", {}).values():
+            store.delete_artifact(corpus_id, NAMESPACE, entry["vector_key"])
     models[axis.model_id] = {"explained": axis.explained, "vector_key": _vector_key(key, axis.model_id),
                              "dimension": int(axis.direction.shape[0])}
     store.save_array(corpus_id, NAMESPACE, _vector_key(key, axis.model_id), np.asarray(axis.direction))

@@ -363,6 +363,14 @@ def test_save_list_load_and_delete_an_axis(small_corpus, small_embeddings, store
     rebuilt = axes.fit_axis_from_recipe(axes.recipe_for_saved(listed[key]), SMALL_MODEL, store=store,
                                         corpus=small_corpus)
     np.testing.assert_allclose(rebuilt.axis.direction, fit.axis.direction, atol=1e-6)
+    # the same name from another model adds a direction; a different recipe replaces the record
+    glove_fit = axes.fit_axis_from_recipe(recipe, "glove-50d", store=store, corpus=small_corpus)
+    axes.save_axis(store, small_corpus.corpus_id, glove_fit)
+    assert set(axes.saved_axis(store, small_corpus.corpus_id, key)["models"]) == {SMALL_MODEL, "glove-50d"}
+    other = axes.fit_axis_from_recipe({**recipe, "positive": ["sun"]}, "glove-50d", store=store, corpus=small_corpus)
+    axes.save_axis(store, small_corpus.corpus_id, other)
+    assert set(axes.saved_axis(store, small_corpus.corpus_id, key)["models"]) == {"glove-50d"}
+    assert store.load_array(small_corpus.corpus_id, "axes", f"{key}__{SMALL_MODEL}") is None
     axes.delete_axis(store, small_corpus.corpus_id, key)
     assert key not in {r["key"] for r in axes.list_axes(store, small_corpus.corpus_id)}
 
