@@ -29,7 +29,7 @@ CLUSTER = "Cluster"
 SCORE_PREFIX = "Score: "
 NONE = "None"
 MAX_LEGEND = 20  # more categories than this: one trace, colours without a legend
-MAX_LABELS = 15  # cluster labels drawn on the map (largest clusters)
+MAX_LABELS = 24  # cluster labels drawn on the map (largest clusters)
 HOVER_CHARS = 80
 PALETTE = (
     "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f",
@@ -444,9 +444,37 @@ def html_export(figure: go.Figure) -> bytes:
     return figure.to_html(include_plotlyjs=True, full_html=True).encode("utf-8")
 
 
+def png_export(figure: go.Figure, *, width: int = 1400, height: int = 900) -> bytes:
+    """The map as a PNG, rendered by kaleido in a headless Chromium (Debian's /usr/bin/chromium
+    unless ``BROWSER_PATH`` names another). Raises RuntimeError with advice when that fails."""
+    import os
+
+    if os.path.exists("/usr/bin/chromium"):
+        os.environ.setdefault("BROWSER_PATH", "/usr/bin/chromium")
+    try:
+        return figure.to_image(format="png", width=width, height=height, scale=1)
+    except Exception as exc:  # kaleido missing, or no Chromium it can start
+        raise RuntimeError(
+            "PNG export needs kaleido and a Chromium/Chrome (set BROWSER_PATH to it). Use the camera icon "
+            f"in the map's toolbar instead. ({type(exc).__name__}: {exc})") from exc
+
+
 def render_exports(figure: go.Figure, *, name: str, key: str = "map_export") -> None:
-    st.download_button(
+    """Download the map as standalone HTML, or render a PNG (a few seconds: it starts a browser)."""
+    html_col, png_col = st.columns(2)
+    html_col.download_button(
         "Download map as HTML", data=partial(html_export, figure), file_name=f"{name}.html", mime="text/html",
-        key=f"{key}_html", help="A standalone interactive file (zoom, hover) that opens offline in any browser.",
+        key=f"{key}_html", on_click="ignore",
+        help="A standalone interactive file (zoom, hover) that opens offline in any browser.",
     )
-    st.caption("For a PNG, use the camera icon in the map's toolbar (top right of the chart).")
+    if png_col.button("Render PNG", key=f"{key}_png", help="Draw the map as a 1400×900 PNG for slides and "
+                      "papers (takes a few seconds). The camera icon in the map's toolbar saves the current "
+                      "view instead."):
+        try:
+            with st.spinner("Rendering PNG…"):
+                png = png_export(figure)
+        except RuntimeError as exc:
+            png_col.warning(str(exc))
+        else:
+            png_col.download_button("Download PNG", data=png, file_name=f"{name}.png", mime="image/png",
+                                    key=f"{key}_png_download", on_click="ignore", help="The rendered PNG.")

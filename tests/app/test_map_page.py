@@ -106,3 +106,15 @@ def test_find_an_item_by_text_opens_it(small_corpus, stored_map):
     focus = at.session_state[state.FOCUS_ITEM]
     assert "fire" in small_corpus.texts[small_corpus.ids.index(focus["id"])].lower()
     assert any(t.value == small_corpus.texts[small_corpus.ids.index(focus["id"])] for t in at.text)
+
+
+def test_exports_give_standalone_html_and_a_real_png(small_corpus, small_embeddings, stored_map):
+    from components import map_view
+
+    coloring = map_view.coloring(map_view.CLUSTER, corpus=small_corpus, clustering=None, color_scores=None)
+    figure = map_view.map_chart(stored_map, small_corpus.texts, color=coloring)
+    page = map_view.html_export(figure).decode()
+    assert "<html>" in page[:100] and "Plotly.newPlot" in page and 'src="https://cdn' not in page
+    assert len(page) > 1_000_000  # plotly.js embedded: opens offline
+    png = map_view.png_export(figure, width=600, height=400)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5_000
