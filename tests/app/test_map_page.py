@@ -118,3 +118,24 @@ def test_exports_give_standalone_html_and_a_real_png(small_corpus, small_embeddi
     assert len(page) > 1_000_000  # plotly.js embedded: opens offline
     png = map_view.png_export(figure, width=600, height=400)
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5_000
+
+
+def test_colour_by_a_score_from_another_page_and_point_cap_sampling(small_corpus, small_embeddings, stored_map):
+    scores = {"corpus_id": small_corpus.corpus_id, "name": "formality", "ids": small_corpus.ids[:150],
+              "scores": [float(i) for i in range(150)]}
+    at = _open(small_corpus.corpus_id, **{state.COLOR_SCORES: scores})
+    at.selectbox(key="_w_" + state.MAP_COLOR).set_value("Score: formality").run()
+    assert not at.exception, at.exception
+    traces = _figure(at)["data"]
+    scored = next(t for t in traces if t["marker"].get("colorbar"))
+    assert sorted(scored["customdata"]) == list(range(150))  # rows without a score are drawn grey apart
+    assert any(t.get("name") == "no value" and len(t["customdata"]) == 150 for t in traces)
+
+    from components.map_view import display_rows
+    from engine.cluster import cluster_embeddings
+
+    clustering = cluster_embeddings(small_embeddings, small_corpus.texts, projection=stored_map)
+    rows = display_rows(stored_map, clustering, cap=60, keep=[299])
+    assert 55 <= rows.size <= 90 and 299 in rows
+    assert set(clustering.labels[rows]) == set(clustering.labels)  # every cluster still visible
+
