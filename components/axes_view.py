@@ -424,7 +424,9 @@ def render_model_comparison(comparison: Mapping[str, Any], *, corpus: Corpus, ra
             st.markdown(f"**{md_escape(labels.get(model_id, model_id))}**: top {n}")
             st.dataframe(pl.DataFrame({"rank": ranking.ranks[order[:n]],
                                        "text": [texts[int(r)] for r in order[:n]]}),
-                         hide_index=True, width="stretch", key=f"{key}_top_{model_id}")
+                         hide_index=True, width="stretch", key=f"{key}_top_{model_id}",
+                         column_config={"rank": st.column_config.NumberColumn("rank", width="small"),
+                                        "text": st.column_config.TextColumn("text", width="large")})
     models = list(comparison["models"])
     if len(models) >= 2:
         a, b = models[0], models[1]
@@ -434,5 +436,7 @@ def render_model_comparison(comparison: Mapping[str, Any], *, corpus: Corpus, ra
     jumps = comparison["jumps"]
     by_id = dict(zip(corpus.ids, texts))
     st.markdown("**Items whose rank jumps most between models**")
-    st.dataframe(jumps.with_columns(pl.col("id").replace_strict(by_id, default="").alias("text")),
-                 hide_index=True, width="stretch", key=f"{key}_jumps")
+    jumps = jumps.with_columns(pl.col("id").replace_strict(by_id, default="").alias("text"))
+    ordered = ["text", *[c for c in jumps.columns if c.startswith("rank_")], "jump", "id"]
+    st.dataframe(jumps.select(ordered), hide_index=True, width="stretch", key=f"{key}_jumps",
+                 column_config={"text": st.column_config.TextColumn("text", width="large")})

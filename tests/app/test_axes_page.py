@@ -141,3 +141,16 @@ def test_cross_model_section_reports_a_model_that_cannot_rebuild_the_axis(small_
     assert at.dataframe[0].value["rank"].iloc[0] == 1  # the first model's ranking is shown
     assert any("qqzzxq" in e.value for e in at.error)
     assert any("fewer than two" in c.value for c in at.caption)
+
+
+def test_axes_page_builds_an_axis_from_two_items(small_corpus, small_embeddings):
+    at = _open(small_corpus.corpus_id, **{state.AXES_METHOD: "items"})
+    at.text_input(key="axes_pos_item_query").set_value("police").run()
+    at.text_input(key="axes_neg_item_query").set_value("fire").run()
+    positive, negative = at.selectbox(key="axes_pos_item_pick").value, at.selectbox(key="axes_neg_item_pick").value
+    _button(at, "Build axis").click().run()
+    assert not at.exception, at.exception
+    assert at.session_state[state.AXES_RECIPE] == {"method": "items", "positive_ids": [positive],
+                                                   "negative_ids": [negative]}
+    top, bottom = at.dataframe[0].value, at.dataframe[1].value
+    assert top["id"].iloc[0] == positive and bottom["id"].iloc[0] == negative  # each item ends its own pole
