@@ -323,7 +323,7 @@ def test_naive_band_agrees_with_the_vectorised_band(ordinal_space):
     slow = axes.stability_band_naive(fit, embeddings, n_resamples=200, seed=1)
     # different random draws, same distribution: medians agree closely, widths correlate
     assert spearmanr(fast.rank_median, slow.rank_median).statistic > 0.98
-    assert spearmanr(fast.width, slow.width).statistic > 0.7
+    assert spearmanr(fast.width, slow.width).statistic > 0.9
 
 
 # -- across models ---------------------------------------------------------------------------------
