@@ -285,6 +285,19 @@ def render_ranked_ends(ranked: pl.DataFrame, *, n: int, positive_label: str, neg
                      column_config=column_config)
 
 
+def render_ranking_download(ranked: pl.DataFrame, *, axis_name: str, key: str) -> None:
+    """A CSV download of the whole ranking (built only when the user clicks)."""
+    from functools import partial
+
+    slug = "".join(ch if ch.isalnum() else "-" for ch in axis_name.lower()).strip("-")[:40] or "axis"
+    st.download_button("Download ranking (CSV)", data=partial(_csv_bytes, ranked), file_name=f"ranking-{slug}.csv",
+                       mime="text/csv", key=key, help="Every ranked item with its score, rank, interval and metadata.")
+
+
+def _csv_bytes(frame: pl.DataFrame) -> bytes:
+    return frame.write_csv().encode("utf-8")
+
+
 # ------------------------------------------------------------------------------------------------
 # charts
 # ------------------------------------------------------------------------------------------------

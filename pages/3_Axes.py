@@ -80,7 +80,7 @@ with user_errors():
         else:
             st.info("Turn on the stability band to see each item's rank interval.")
 
-    actions = st.columns([2, 1.3, 1.3, 2])
+    actions = st.columns([2, 1.1, 1.3, 1.6], vertical_alignment="bottom")
     save_name = actions[0].text_input("Save as", value=axis.name, key="axes_save_name",
                                       help="Saved axes are listed under 'Saved axis' and in `python -m engine axis list`.")
     if actions[1].button("Save axis", key="axes_save", help="Store the recipe and this model's direction."):
@@ -96,6 +96,8 @@ with user_errors():
             state.set(state.MAP_COLOR, SCORE_PREFIX + payload["name"])
             st.switch_page("pages/1_Map.py")
         st.toast("Scores sent; open the Map page to colour by them.")
+    with actions[3]:
+        axes_view.render_ranking_download(ranked, axis_name=axis.name, key="axes_download")
 
     st.divider()
     st.subheader("Rankability", anchor=False)
