@@ -86,4 +86,25 @@ def test_click_a_point_opens_it_with_neighbours(app_url, page, mapped_corpus):
     assert SMALL_MODEL in page.content() or model_label
     path = screenshot(page, "map_clicked")
     assert path.stat().st_size > 20_000
+
+    # box-select a region: the selection table and its hand-off buttons appear below the map
+    page.wait_for_function("() => document.querySelector('.js-plotly-plot')?._fullLayout?.xaxis", timeout=30_000)
+    chart.hover()
+    page.locator(".modebar-btn[data-title='Box Select']").click()
+    area = page.evaluate("""() => {
+        const layout = document.querySelector('.js-plotly-plot')._fullLayout;
+        const box = document.querySelector('.js-plotly-plot').getBoundingClientRect();
+        return [box.left + layout.xaxis._offset, box.top + layout.yaxis._offset,
+                layout.xaxis._length, layout.yaxis._length];
+    }""")
+    left, top, width, height = area
+    page.mouse.move(left + 0.05 * width, top + 0.05 * height)
+    page.mouse.down()
+    page.mouse.move(left + 0.6 * width, top + 0.6 * height, steps=8)
+    page.mouse.up()
+    page.get_by_role("heading", name=re.compile(r"^Selection · \d+ items")).wait_for(timeout=60_000)
+    wait_for_app(page)
+    assert page.get_by_role("button", name="Use as axis pole").is_visible()
+    page.get_by_role("heading", name=re.compile(r"^Selection")).scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshot(page, "map_selected")))
     assert page.dialogs == []
