@@ -349,6 +349,9 @@ def render_neighbor_panel(corpus: Corpus, model_id: str, row: int, *, clustering
     meta["id"] = corpus.ids[row]
     st.dataframe(pl.DataFrame({"field": list(meta), "value": [str(v) for v in meta.values()]}),
                  hide_index=True, width="stretch", key=f"{key}_meta")
+    if not res.embeddings(corpus.corpus_id, model_id).valid[row]:
+        st.info(f"No neighbours: {model_id} could not represent this text (no word it knows).")
+        return
     rows, similarities = res.neighbors(corpus.corpus_id, model_id, row, k)
     st.markdown(f"**Nearest neighbours** ({len(rows)}; cosine similarity in the full {model_id} space)")
     if not rows:
