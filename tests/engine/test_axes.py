@@ -266,15 +266,15 @@ def test_rankability_of_a_real_sentence_corpus_with_an_ordinal_quality_column_ex
     minilm-l3) this is the one the model captures best; the temperature test above is the harder case.
     """
     from engine.corpus import corpus_from_texts
-    from engine.embed import embed_corpus
+    from engine.embed import embed_queries
 
     levels = ["terrible", "bad", "poor", "mediocre", "decent", "good", "great", "excellent"]
     subjects = ["The hotel room was", "Her essay was", "The concert was", "The new phone is", "The service was"]
     texts = [f"{subject} {word}." for subject in subjects for word in levels]
     quality = [i for _ in subjects for i in range(len(levels))]
     corpus, _ = corpus_from_texts(texts, name="quality-scale", metadata={"quality": quality})
-    store.save_corpus(corpus)
-    embeddings = embed_corpus(corpus, SMALL_MODEL, store=store).embeddings
+    vectors, valid = embed_queries(corpus.texts, SMALL_MODEL, store=store)  # not stored: other tests list corpora
+    embeddings = Embeddings(corpus.corpus_id, SMALL_MODEL, vectors, valid)
     recipe = {"method": "poles", "positive": ["superb", "wonderful"], "negative": ["awful", "dreadful"]}
     fit = axes.fit_axis_from_recipe(recipe, SMALL_MODEL, store=store, corpus=corpus, embeddings=embeddings)
     ranking = axes.rank(fit.axis, embeddings)
