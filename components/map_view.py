@@ -185,14 +185,18 @@ def map_chart(
                                         marker={"color": NOISE_COLOR, "size": size, "opacity": 0.45}))
             codes = {c: i for i, c in enumerate(c for c in order if c not in special)}
             subset, subset_names = drawn[~grey], names[~grey]
-            figure.add_trace(_trace(
-                dims, subset, coords,
-                [h + f"<br><i>{html.escape(color.name)}: {html.escape(v)}</i>"
-                 for h, v in zip(hover(subset), subset_names)],
-                name=f"{len(codes)} {html.escape(color.name)} values", showlegend=False,
-                marker={"color": [PALETTE[codes[v] % len(PALETTE)] for v in subset_names], "size": size,
-                        "opacity": 0.85},
-            ))
+            shade = np.array([codes[v] % len(PALETTE) for v in subset_names], dtype=int)
+            for index, colour in enumerate(PALETTE):  # one single-colour trace per palette entry: fast to build
+                chosen = shade == index
+                if not chosen.any():
+                    continue
+                figure.add_trace(_trace(
+                    dims, subset[chosen], coords,
+                    [h + f"<br><i>{html.escape(color.name)}: {html.escape(v)}</i>"
+                     for h, v in zip(hover(subset[chosen]), subset_names[chosen])],
+                    name=f"{html.escape(color.name)} group {index + 1}", showlegend=False,
+                    marker={"color": colour, "size": size, "opacity": 0.85},
+                ))
     highlight = np.array([r for r in highlight if 0 <= r < projection.n and projection.projected[r]], dtype=int)
     if highlight.size:
         figure.add_trace(_trace(dims, highlight, coords, hover(highlight), name="search hits",
