@@ -31,6 +31,8 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 
 demo: venv
 	$(BIN)/python -m engine demo --corpora $(DEMO_CORPORA) --models $(DEMO_MODELS)
+	# the map's default layout, stored so the first visit does not wait for UMAP (and numba's cache warmed)
+	$(BIN)/python -m engine project demo:lee-news --models minilm-l6,minilm-l3 --method umap
 
 run: demo
 	$(BIN)/python -m streamlit run app.py --server.port $(PORT)
@@ -45,7 +47,7 @@ test: test-deps
 	$(BIN)/python -m pytest
 
 bench: venv
-	$(BIN)/python bench/embed.py
+	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
 
 clean-venv:
 	rm -rf $(VENV)

@@ -10,6 +10,7 @@ import streamlit as st
 from components import resources as res
 from components import state
 from components.feedback import progress_reporter
+from components.sidebar import page_label
 from engine.config import Settings
 from engine.corpus import build_corpus, guess_text_column, text_column_candidates
 from engine.demo import DEMOS, DemoCorpus, load_demo
@@ -138,7 +139,7 @@ def embed_form(corpus: Corpus) -> None:
             default=_default_models(corpus, embedded),
             format_func=lambda m: f"{REGISTRY[m].display_name} · {REGISTRY[m].kind}, {REGISTRY[m].dimension}d"
             + (" ✓ embedded" if m in embedded else ""),
-            key="home_models",
+            key=f"home_models_{corpus.corpus_id}",  # per corpus, so defaults follow the active corpus
             help="Bundled models work offline. Sentence models read whole texts; GloVe averages word vectors "
             "(unknown words are reported); TF-IDF + SVD is a word-overlap baseline with no learned meaning.",
         )
@@ -217,7 +218,7 @@ def render_page_links(pages_dir: Path, *, enabled: bool) -> None:
         return
     columns = st.columns(min(len(pages), 4))
     for position, page in enumerate(pages):
-        label = page.stem.split("_", 1)[-1].replace("_", " ")
+        label = page_label(page)
         with columns[position % len(columns)]:
             st.page_link(f"pages/{page.name}", label=label, disabled=not enabled,
                          help=PAGE_BLURBS.get(label, f"Open the {label} page."))

@@ -1,6 +1,8 @@
 """The shared frame: every page (app.py included) calls :func:`sidebar_context` first."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from components import resources as res
@@ -15,12 +17,34 @@ def _model_label(model_id: str) -> str:
         return model_id
 
 
+PAGES_DIR = Path(__file__).resolve().parents[1] / "pages"
+PAGE_ICONS = {
+    "Home": ":material/home:", "Map": ":material/scatter_plot:", "Search": ":material/search:",
+    "Axes": ":material/linear_scale:", "Bias": ":material/balance:",
+}
+
+
+def page_label(path: Path) -> str:
+    """``pages/3_Axes.py`` → ``Axes`` (Streamlit's own rule for pages/ files)."""
+    return path.stem.split("_", 1)[-1].replace("_", " ")
+
+
+def render_navigation() -> None:
+    """Links to every page; the built-in list is off (config.toml) because it labels app.py "app"."""
+    st.sidebar.page_link("app.py", label="Home", icon=PAGE_ICONS["Home"])
+    for path in sorted(PAGES_DIR.glob("*.py")):
+        label = page_label(path)
+        st.sidebar.page_link(f"pages/{path.name}", label=label, icon=PAGE_ICONS.get(label))
+    st.sidebar.divider()
+
+
 def sidebar_context() -> tuple[str | None, tuple[str, ...]]:
     """Draw the active-corpus and model pickers; return (corpus_id, model_ids).
 
     Only models already embedded for the corpus are offered here (embedding happens on the
     home page). Returns ``(None, ())`` when the workspace holds no corpus yet.
     """
+    render_navigation()
     manifests = res.store().list_corpora()
     sidebar = st.sidebar
     if not manifests:
@@ -28,8 +52,13 @@ def sidebar_context() -> tuple[str | None, tuple[str, ...]]:
         sidebar.caption(f"Workspace: `{res.store().root}`")
         return None, ()
     names = {m["corpus_id"]: f"{m['name']} · {m['n_rows']:,} rows" for m in manifests}
+    linked = _corpus_from_link(manifests)
+    if linked is not None and linked != state.corpus_id():
+        state.set(state.CORPUS_ID, linked)
+        state.set(state.MODEL_IDS, ())
     if state.corpus_id() not in names:
-        state.set(state.CORPUS_ID, manifests[0]["corpus_id"])
+        embedded_first = [m for m in manifests if m.get("embeddings")] or manifests
+        state.set(state.CORPUS_ID, embedded_first[0]["corpus_id"])
         state.set(state.MODEL_IDS, ())
     sidebar.selectbox(
         "Corpus",
@@ -57,6 +86,19 @@ def sidebar_context() -> tuple[str | None, tuple[str, ...]]:
         sidebar.warning("This corpus is not embedded yet: pick models and press Embed on the Home page.")
     sidebar.caption(f"Workspace: `{res.store().root}`")
     return corpus_id, state.model_ids()
+
+
+def _corpus_from_link(manifests: list[dict]) -> str | None:
+    """A ``?corpus=<id or name>`` link opens that corpus once (shareable views, browser tests)."""
+    wanted = st.query_params.get("corpus")
+    if not wanted or st.session_state.get("_sidebar_link_used") == wanted:
+        return None
+    st.session_state["_sidebar_link_used"] = wanted
+    for manifest in manifests:
+        if wanted in (manifest["corpus_id"], manifest.get("name")):
+            return manifest["corpus_id"]
+    st.sidebar.warning(f"The link names a corpus ({wanted[:40]!r}) that is not in this workspace.")
+    return None
 
 
 def require_embedded(corpus_id: str | None, model_ids: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:

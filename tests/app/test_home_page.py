@@ -29,7 +29,7 @@ def test_home_loads_demo_embeds_and_sets_state(home: AppTest):
     assert "Loaded **movie-polarity**" in _messages(home)
     corpus_id = home.session_state[state.CORPUS_ID]
 
-    home.multiselect(key="home_models").set_value(["minilm-l3", "glove-50d"])
+    home.multiselect(key=f"home_models_{corpus_id}").set_value(["minilm-l3", "glove-50d"])
     home.button(key="FormSubmitter:home_embed_form-Embed").click().run()
     assert not home.exception, home.exception
     assert home.session_state[state.CORPUS_ID] == corpus_id

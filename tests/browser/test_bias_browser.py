@@ -11,7 +11,7 @@ def test_bias_page_direction_weat_and_debias(app_url, page, words_corpus, store)
     from engine.embed import embed_corpus
 
     embed_corpus(words_corpus, "glove-50d", store=store)  # something embedded, so the page opens
-    page.goto(f"{app_url}/Bias")
+    page.goto(f"{app_url}/Bias?corpus={words_corpus.corpus_id}")
     wait_for_app(page)
     page.get_by_role("heading", name="Bias").first.wait_for(timeout=60_000)
     page.get_by_text("Variance explained by PC1").first.wait_for(timeout=60_000)
