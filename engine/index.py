@@ -40,9 +40,10 @@ import contextlib
 import os
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Literal
 
 import faiss
@@ -92,7 +93,7 @@ class SearchIndex:
     rows: np.ndarray
     n_rows: int
     hnsw: Any = None
-    params: dict = field(default_factory=dict)
+    params: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def n_valid(self) -> int:
@@ -223,7 +224,7 @@ def build_index(
         params["kind"] = "exact"
     return SearchIndex(
         corpus_id=embeddings.corpus_id, model_id=embeddings.model_id, kind=chosen, matrix=matrix, rows=rows,
-        n_rows=embeddings.n, hnsw=hnsw, params=params,
+        n_rows=embeddings.n, hnsw=hnsw, params=MappingProxyType(params),  # read-only: the index is shared
     )
 
 

@@ -113,3 +113,17 @@ def test_markdown_in_a_query_is_shown_literally(lee) -> None:
     assert not at.exception
     notes = [c.value for c in at.caption if "match the text" in c.value]
     assert notes and r"\*\*bold\*\*" in notes[0] and r"\!\[img\]" in notes[0]
+
+
+def test_highlighted_html_escapes_everything_but_its_marks() -> None:
+    from components.search_view import highlighted_html
+    from engine.search import highlight_spans
+
+    text = 'A <script>alert("x")</script> fire & "fires"\nnext line'
+    html = highlighted_html(text, highlight_spans(text, r"\bfires?\b", regex=True))
+    assert "<script>" not in html and "&lt;script&gt;" in html and "&amp;" in html
+    assert html.count("<mark") == 2 and ">fire</mark>" in html and ">fires</mark>" in html
+    assert "<br>" in html and "\n" not in html
+    long = "x " * 500 + "fire" + " y" * 500
+    cut = highlighted_html(long, highlight_spans(long, "fire"), max_chars=100)
+    assert cut.startswith("…") and cut.endswith("…") and "<mark" in cut
