@@ -80,14 +80,30 @@ def browser():
         browser.close()
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call":
+        item.browser_call_failed = report.failed
+
+
 @pytest.fixture
-def page(browser):
-    """A fresh page (1400x1000) that records any JS dialog: corpus text must never run as script."""
+def page(browser, request):
+    """A fresh page (1400x1000) that records any JS dialog: corpus text must never run as script.
+
+    When the test fails, a screenshot of the page is saved as FAILED-<test name>.png.
+    """
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.dialogs = []  # type: ignore[attr-defined]
     page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))  # type: ignore[attr-defined]
     yield page
+    if getattr(request.node, "browser_call_failed", False):
+        try:
+            screenshot(page, f"FAILED-{request.node.name}")
+        except Exception:  # the page may be gone; the failure itself is what matters
+            pass
     context.close()
 
 

@@ -36,7 +36,7 @@ def test_home_embeds_demo_with_smallest_model(app_url, page, store):
     assert "paraphrase-MiniLM-L3-v2" in models.inner_text()
 
     page.get_by_role("button", name=re.compile("^Embed")).click()
-    page.get_by_text("Embedded with 1 model(s): paraphrase-MiniLM-L3-v2.").wait_for(timeout=120_000)
+    page.get_by_text("Embedded with 1 model(s): paraphrase-MiniLM-L3-v2.").wait_for(timeout=240_000)
     wait_for_app(page)
     path = screenshot(page, "home_embedded")
     assert path.stat().st_size > 10_000
