@@ -7,6 +7,7 @@ import streamlit as st
 
 from components import resources as res
 from components import state
+from engine.demo import DEFAULT_DEMO_ID
 from engine.models import resolve_model
 
 
@@ -57,8 +58,7 @@ def sidebar_context() -> tuple[str | None, tuple[str, ...]]:
         state.set(state.CORPUS_ID, linked)
         state.set(state.MODEL_IDS, ())
     if state.corpus_id() not in names:
-        embedded_first = [m for m in manifests if m.get("embeddings")] or manifests
-        state.set(state.CORPUS_ID, embedded_first[0]["corpus_id"])
+        state.set(state.CORPUS_ID, default_corpus_id(manifests))
         state.set(state.MODEL_IDS, ())
     sidebar.selectbox(
         "Corpus",
@@ -86,6 +86,14 @@ def sidebar_context() -> tuple[str | None, tuple[str, ...]]:
         sidebar.warning("This corpus is not embedded yet: pick models and press Embed on the Home page.")
     sidebar.caption(f"Workspace: `{res.store().root}`")
     return corpus_id, state.model_ids()
+
+
+def default_corpus_id(manifests: list[dict]) -> str:
+    """A new session opens the default demo if it is embedded (its map is precomputed by
+    ``make demo``), else the newest embedded corpus, else the newest corpus."""
+    embedded = [m for m in manifests if m.get("embeddings")]
+    demo = [m for m in embedded if m.get("name") == DEFAULT_DEMO_ID]
+    return (demo or embedded or manifests)[0]["corpus_id"]
 
 
 def _corpus_from_link(manifests: list[dict]) -> str | None:
