@@ -69,12 +69,24 @@ def stderr_progress(label: str) -> Callable[[int, int], None]:
     return update
 
 
+def _pop_workspace(argv: list[str]) -> tuple[list[str], str | None]:
+    """Accept ``--workspace DIR`` anywhere on the line, not only before the command."""
+    for position, item in enumerate(argv):
+        if item == "--workspace" and position + 1 < len(argv):
+            return argv[:position] + argv[position + 2:], argv[position + 1]
+        if item.startswith("--workspace="):
+            return argv[:position] + argv[position + 1:], item.split("=", 1)[1]
+    return argv, None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     parser = build_parser()
+    argv, workspace = _pop_workspace(list(sys.argv[1:] if argv is None else argv))
     args = parser.parse_args(argv)
-    if args.workspace:
-        os.environ["EMBEDSCAPE_HOME"] = args.workspace
+    workspace = workspace or args.workspace
+    if workspace:
+        os.environ["EMBEDSCAPE_HOME"] = workspace
     try:
         return int(args.handler(args) or 0)
     except EmbedscapeError as exc:

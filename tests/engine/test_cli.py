@@ -75,3 +75,14 @@ def test_unknown_model_exits_4_with_advice(tmp_path, workspace):
 def test_models_lists_the_bundled_models_as_json(workspace):
     result = run_cli("models", "--json", workspace=workspace)
     assert [m["model_id"] for m in json.loads(result.stdout)] == ["minilm-l6", "minilm-l3", "glove-50d", "tfidf-svd"]
+
+
+def test_workspace_flag_works_before_or_after_the_command(tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    corpus = tmp_path / "t.txt"
+    corpus.write_text("one text\nanother text\n")
+    after = run_cli("ingest", str(corpus), "--json", "--workspace", str(elsewhere), workspace=tmp_path / "unused")
+    assert after.returncode == 0, after.stderr
+    before = run_cli(f"--workspace={elsewhere}", "list", "--json", workspace=tmp_path / "unused")
+    assert json.loads(before.stdout)["workspace"] == str(elsewhere)
+    assert len(json.loads(before.stdout)["corpora"]) == 1
