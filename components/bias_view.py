@@ -15,6 +15,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from components.feedback import escape_markdown
+
 POSITIVE_COLOR = "#c2410c"  # first members' side
 NEGATIVE_COLOR = "#1d4ed8"  # second members' side
 NEUTRAL_COLOR = "#6b7280"
@@ -26,18 +28,9 @@ def _esc(words: Sequence[str]) -> list[str]:
     return [html.escape(str(w)) for w in words]
 
 
-def _md(text: str) -> str:
-    """Escape user text for st.markdown / st.caption: every markdown control character is
-    backslash-escaped (Streamlit already refuses raw HTML without unsafe_allow_html)."""
-    escaped = str(text).replace("\\", "\\\\")
-    for ch in "`*_{}[]()#+-.!|<>~$:":
-        escaped = escaped.replace(ch, "\\" + ch)
-    return escaped
-
-
 def word_list(words: Sequence[str], limit: int = 30) -> str:
     """A short, escaped, comma-separated list for captions."""
-    shown = ", ".join(_md(w) for w in list(words)[:limit])
+    shown = ", ".join(escape_markdown(w) for w in list(words)[:limit])
     return shown + (f" … (+{len(words) - limit})" if len(words) > limit else "")
 
 
@@ -200,8 +193,8 @@ def render_weat_card(result: Any, *, key: str) -> None:
                    help="All partitions are enumerated when there are at most 100,000; otherwise a seeded sample.")
     cols[3].metric("Statistic S", f"{result.statistic:+.3f}",
                    help="Sum of X's associations minus Y's: the raw size of the effect (d is scale-free).")
-    a, b = (_md(n) for n in result.names[2:])
-    x, y = (_md(n) for n in result.names[:2])
+    a, b = (escape_markdown(n) for n in result.names[2:])
+    x, y = (escape_markdown(n) for n in result.names[:2])
     direction = f"**{x}** sits closer to **{a}** and **{y}** to **{b}**" if result.effect_size > 0 else \
         f"**{x}** sits closer to **{b}** and **{y}** to **{a}**"
     st.markdown(f"In this model {direction} (sizes {len(result.x_words)}/{len(result.y_words)} targets, "

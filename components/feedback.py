@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 from collections.abc import Callable, Iterator
 
@@ -10,13 +11,26 @@ import streamlit as st
 from engine.errors import EmbedscapeError
 
 
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def escape_markdown(text: object) -> str:
+    """``text`` with every Markdown/LaTeX control character backslash-escaped.
+
+    For st.markdown/st.caption/st.error of anything that may quote user text (queries, words,
+    file names). Streamlit already refuses raw HTML without ``unsafe_allow_html``; this also keeps
+    ``\\bfires?\\b`` intact and stops ``![](…)`` from loading an image.
+    """
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+
+
 @contextlib.contextmanager
 def user_errors(*, stop: bool = True) -> Iterator[None]:
     """Show engine errors as ``st.error`` (their messages say what to do) and stop the page."""
     try:
         yield
     except EmbedscapeError as exc:
-        st.error(str(exc), icon="⚠️")
+        st.error(escape_markdown(exc), icon="⚠️")
         if stop:
             st.stop()
 

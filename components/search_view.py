@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import html
 import io
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import polars as pl
 import streamlit as st
 
+from components.feedback import escape_markdown
 from engine.search import SearchResult, highlight_spans
 
 _MARK_STYLE = "background:#ffe08a;color:inherit;padding:0 1px;border-radius:2px"
@@ -103,14 +103,6 @@ def render_highlighted_hits(result: SearchResult, *, limit: int = 10) -> None:
         )
     st.html('<ol style="list-style:none;padding-left:0;font-size:0.92rem" data-testid="search-highlights">'
             + "".join(items) + "</ol>")
-
-
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
-
-
-def escape_markdown(text: str) -> str:
-    """``text`` with every Markdown/LaTeX control character backslash-escaped, for st.caption/st.markdown."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
 
 
 def render_notes(result: SearchResult) -> None:

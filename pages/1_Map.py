@@ -3,7 +3,7 @@ import streamlit as st
 
 from components import map_view, sidebar, state
 from components import resources as res
-from components.feedback import user_errors
+from components.feedback import escape_markdown, user_errors
 from engine.cluster import ClusterSpec
 from engine.project import DEFAULT_PARAMS, ProjectionSpec
 
@@ -95,7 +95,7 @@ with user_errors():
 
     if hit_rows:
         hits_col, clear_col = st.columns([5, 1])
-        hits_col.caption(f"Red rings: {len(hit_rows):,} search hits for “{hits.get('query', '')}”.")
+        hits_col.caption(f"Red rings: {len(hit_rows):,} search hits for “{escape_markdown(hits.get('query', ''))}”.")
         if clear_col.button("Clear hits", key="map_clear_hits", help="Stop highlighting the search hits."):
             state.set(state.SEARCH_HITS, None)
             st.rerun()

@@ -7,7 +7,7 @@ import streamlit as st
 
 from components import resources as res
 from components import search_view, sidebar, state
-from components.feedback import user_errors
+from components.feedback import escape_markdown, user_errors
 from engine.errors import SearchError
 from engine.models import resolve_model
 from engine.search import MetadataFilter, filter_mask, mark_unique, overlap_at_k, run_search, vocabulary_search
@@ -97,7 +97,7 @@ with st.expander("Metadata filters", expanded=False):
     if not corpus.metadata_columns:
         st.caption("This corpus has no metadata columns.")
     if filters:
-        st.caption("Active: " + search_view.escape_markdown("; ".join(f.describe() for f in filters)))
+        st.caption("Active: " + escape_markdown("; ".join(f.describe() for f in filters)))
 
 if not query.strip():
     st.info("Type a query and press Enter. " + ("Each chosen model is searched side by side." if compare else ""))
@@ -134,7 +134,7 @@ with user_errors():
                     dense_weight=float(options.get("dense_weight", 0.5)),
                     exclude_inputs=bool(options.get("exclude_inputs", True)))
             except SearchError as exc:  # one model may not know a word: show it, keep the others
-                st.warning(f"**{resolve_model(model_id).display_name}:** {search_view.escape_markdown(str(exc))}",
+                st.warning(f"**{resolve_model(model_id).display_name}:** {escape_markdown(str(exc))}",
                            icon="⚠️")
     if not results:
         st.stop()

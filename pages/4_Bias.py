@@ -5,7 +5,7 @@ import streamlit as st
 
 from components import bias_view, sidebar, state
 from components import resources as res
-from components.feedback import user_errors
+from components.feedback import escape_markdown, user_errors
 from engine.bias import (
     DEFAULT_TEMPLATES, FIRST_PC_THRESHOLD, WEAT_TESTS, DebiasSpec, DirectionSpec, default_pool_size, parse_pairs,
     parse_words, presets,
@@ -97,7 +97,7 @@ with tab_direction, user_errors():
         )
         base = all_presets.get(preset_id, all_presets["gender"])
         default_targets = handoff["texts"] if preset_id == "map" else (base.targets if preset_id != "custom" else ())
-        st.caption(bias_view._md(base.description) if preset_id in all_presets else
+        st.caption(escape_markdown(base.description) if preset_id in all_presets else
                    "Type your own pairs and words.")
         pairs = parse_pairs(st.text_area(
             "Definitional pairs (first, second)", "\n".join(f"{a}, {b}" for a, b in base.pairs), height=180,
@@ -136,7 +136,7 @@ with tab_direction, user_errors():
         report = res.bias_direction(model_id, templates, lexical_corpus, direction_spec)
         direction = report.direction
         if direction.warning:
-            st.warning(bias_view._md(direction.warning), icon="⚠️")  # it quotes the user's words
+            st.warning(escape_markdown(direction.warning), icon="⚠️")  # it quotes the user's words
         cols = st.columns(3)
         if report.projection is not None:
             n_known = len(report.projection.words)
@@ -168,9 +168,9 @@ with tab_direction, user_errors():
             st.plotly_chart(bias_view.score_histogram(scores), key="bias_corpus_hist")
             top, bottom = bias_view.corpus_extremes_frame(corpus.texts, scores)
             left, right = st.columns(2)
-            left.markdown(f"**Most toward {bias_view._md(direction.axis.positive_label)}**")
+            left.markdown(f"**Most toward {escape_markdown(direction.axis.positive_label)}**")
             left.dataframe(top, hide_index=True, key="bias_corpus_top")
-            right.markdown(f"**Most toward {bias_view._md(direction.axis.negative_label)}**")
+            right.markdown(f"**Most toward {escape_markdown(direction.axis.negative_label)}**")
             right.dataframe(bottom, hide_index=True, key="bias_corpus_bottom")
             if st.button("Colour the map by this direction", key="bias_to_map", type="primary",
                          help="Send every item's score on this direction to the Map page as a colour."):
