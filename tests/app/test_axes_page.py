@@ -6,21 +6,14 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from components import state
-from tests.conftest import ROOT, SMALL_MODEL
+from tests.conftest import SMALL_MODEL
+from tests.app.pages import open_page
 
 PAGE = "pages/3_Axes.py"
 
 
 def _open(corpus_id: str, models: tuple[str, ...] = (SMALL_MODEL,), **extra) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)  # absolute path: STYLE.md D2
-    at.session_state[state.CORPUS_ID] = corpus_id
-    at.session_state[state.MODEL_IDS] = models
-    for key, value in extra.items():
-        at.session_state[key] = value
-    at.run()
-    at.switch_page(PAGE).run()
-    assert not at.exception, at.exception
-    return at
+    return open_page(PAGE, corpus_id, models, **extra)
 
 
 def _button(at: AppTest, label: str):

@@ -5,7 +5,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from components import state
-from tests.conftest import ROOT
+from tests.app.pages import open_page
 
 PAGE = "pages/4_Bias.py"
 
@@ -19,15 +19,7 @@ def glove_words(words_corpus, store):
 
 
 def _open(corpus_id: str, model_ids: tuple[str, ...], **extra) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)  # absolute path: STYLE.md D2
-    at.session_state[state.CORPUS_ID] = corpus_id
-    at.session_state[state.MODEL_IDS] = model_ids
-    for key, value in extra.items():
-        at.session_state[key] = value
-    at.run()
-    at.switch_page(PAGE).run()
-    assert not at.exception, at.exception
-    return at
+    return open_page(PAGE, corpus_id, model_ids, **extra)
 
 
 def _frames(at: AppTest, column: str) -> list:

@@ -8,7 +8,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from components import state
-from tests.conftest import ROOT, SMALL_MODEL
+from tests.conftest import SMALL_MODEL
+from tests.app.pages import open_page
 
 PAGE = "pages/1_Map.py"
 
@@ -22,15 +23,7 @@ def stored_map(small_corpus, small_embeddings, store):
 
 
 def _open(corpus_id: str, **extra) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)  # absolute path: STYLE.md D2
-    at.session_state[state.CORPUS_ID] = corpus_id
-    at.session_state[state.MODEL_IDS] = (SMALL_MODEL,)
-    for key, value in extra.items():
-        at.session_state[key] = value
-    at.run()
-    at.switch_page(PAGE).run()
-    assert not at.exception, at.exception
-    return at
+    return open_page(PAGE, corpus_id, (SMALL_MODEL,), **extra)
 
 
 def _figure(at: AppTest) -> dict:
@@ -152,14 +145,8 @@ def test_rows_a_model_cannot_represent_are_not_drawn_and_open_without_neighbours
     store.save_corpus(corpus, report)
     try:  # removed afterwards: a newer stored corpus would change the sidebar's default for other tests
         embed_corpus(corpus, "glove-50d", store=store)
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-        at.session_state[state.CORPUS_ID] = corpus.corpus_id
-        at.session_state[state.MODEL_IDS] = ("glove-50d",)
-        at.session_state[state.MAP_METHOD] = "pca"
-        at.session_state[state.FOCUS_ITEM] = {"corpus_id": corpus.corpus_id, "id": corpus.ids[12]}
-        at.run()
-        at.switch_page(PAGE).run()
-        assert not at.exception, at.exception
+        at = open_page(PAGE, corpus.corpus_id, ("glove-50d",), **{
+            state.MAP_METHOD: "pca", state.FOCUS_ITEM: {"corpus_id": corpus.corpus_id, "id": corpus.ids[12]}})
         drawn = sorted(r for trace in _figure(at)["data"] if trace.get("name") != "open item"
                        for r in trace.get("customdata", []))
         assert drawn == list(range(12))

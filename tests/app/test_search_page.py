@@ -1,14 +1,13 @@
 """AppTest of pages/2_Search.py on the small Lee corpus (minilm-l3, glove-50d) and the words corpus."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from components import state
+from tests.app.pages import open_page
 
-ROOT = Path(__file__).resolve().parents[2]
 PAGE = "pages/2_Search.py"
 
 
@@ -21,15 +20,7 @@ def lee(small_corpus, small_embeddings, store):
 
 
 def _open(corpus_id: str, model_ids: tuple[str, ...], **values) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.session_state[state.CORPUS_ID] = corpus_id
-    at.session_state[state.MODEL_IDS] = model_ids
-    for name, value in values.items():
-        at.session_state[name] = value
-    at.run()
-    at.switch_page(PAGE).run()
-    assert not at.exception, at.exception
-    return at
+    return open_page(PAGE, corpus_id, model_ids, **values)
 
 
 def test_semantic_search_finds_the_item_and_hands_hits_to_the_map(lee) -> None:
