@@ -56,6 +56,7 @@ with st.expander(f"Preview of **{corpus.name}** · {len(corpus):,} rows", expand
     home_view.render_preview(corpus)
 
 st.header("2 · Embed it", divider="gray")
+home_view.render_cancelled_run()
 with user_errors(stop=False):
     home_view.embed_form(corpus)
 if state.get(state.LAST_EMBED):

@@ -9,7 +9,7 @@ import streamlit as st
 
 from components import resources as res
 from components import state
-from components.feedback import progress_reporter
+from components.feedback import escape_markdown, progress_reporter
 from components.sidebar import page_label
 from engine.config import Settings
 from engine.corpus import build_corpus, guess_text_column, text_column_candidates
@@ -162,31 +162,56 @@ def embed_form(corpus: Corpus) -> None:
     run_embedding(corpus, names)
 
 
+_EMBED_RUN = "_home_embed_run"  # private to this widget: {"done": [names], "running": name} during a run
+CANCEL_KEY = "home_cancel_embed"
+
+
 def run_embedding(corpus: Corpus, names: list[str]) -> None:
-    """Embed with each model in turn, one progress bar each; a failing model does not stop the others."""
+    """Embed with each model in turn, one progress bar each; a failing model does not stop the others.
+
+    A Cancel button is drawn above the bars. Clicking it makes Streamlit rerun the page, which
+    stops this run at the next progress update, between batches: the model being embedded stores
+    nothing (vectors are written only when complete), models already finished keep their vectors.
+    """
     from engine.embed import embed_corpus
 
     summaries: list[dict[str, Any]] = []
     try:
         specs = resolve_models(names)
     except EmbedscapeError as exc:
-        st.error(str(exc), icon="⚠️")
+        st.error(escape_markdown(exc), icon="⚠️")
         return
+    st.button("Cancel embedding", key=CANCEL_KEY, icon=":material/cancel:",
+              help="Stop after the current batch. Nothing partial is stored; finished models are kept.")
+    st.session_state[_EMBED_RUN] = {"done": [], "running": None}
     for spec in specs:
+        st.session_state[_EMBED_RUN]["running"] = spec.display_name
         update, finish = progress_reporter(f"Embedding with {spec.display_name}")
         try:
             result = embed_corpus(corpus, spec, store=res.store(), progress=update)
         except EmbedscapeError as exc:
             finish()
-            st.error(f"{spec.display_name}: {exc}", icon="⚠️")
+            st.error(escape_markdown(f"{spec.display_name}: {exc}"), icon="⚠️")
             summaries.append({"model_id": spec.model_id, "model": spec.display_name, "error": str(exc)})
             continue
         finish()
         summaries.append(result.summary())
+        st.session_state[_EMBED_RUN]["done"].append(spec.display_name)
+    st.session_state.pop(_EMBED_RUN, None)
     done = [s["model_id"] for s in summaries if "error" not in s]
     state.set(state.LAST_EMBED, summaries)
     state.set(state.MODEL_IDS, tuple(dict.fromkeys(list(state.model_ids()) + done)))
     st.rerun()
+
+
+def render_cancelled_run() -> None:
+    """After a Cancel click interrupted a run: say what was kept and what was not."""
+    run = st.session_state.pop(_EMBED_RUN, None)
+    if run is None:
+        return
+    kept = f" Finished and kept: {', '.join(run['done'])}." if run["done"] else ""
+    st.warning(f"Embedding cancelled during {escape_markdown(run['running'])}; nothing partial was stored.{kept}",
+               icon="⏹️")
 
 
 def render_embed_results(summaries: list[dict[str, Any]]) -> None:
@@ -208,7 +233,7 @@ def render_embed_results(summaries: list[dict[str, Any]]) -> None:
             )
     for s in summaries:
         if "error" in s:
-            st.error(f"{s['model']}: {s['error']}", icon="⚠️")
+            st.error(escape_markdown(f"{s['model']}: {s['error']}"), icon="⚠️")
 
 
 def render_page_links(pages_dir: Path, *, enabled: bool) -> None:
