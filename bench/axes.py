@@ -17,10 +17,8 @@ import argparse
 import datetime as dt
 import os
 import platform
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -29,15 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine import axes  # noqa: E402
 from engine.types import Embeddings  # noqa: E402
-
-
-def _median_seconds(func, repeats: int) -> tuple[float, object]:
-    times, result = [], None
-    for _ in range(repeats):
-        started = time.perf_counter()
-        result = func()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times), result
+from timing import median_seconds  # noqa: E402  (bench/ is on sys.path)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,21 +71,21 @@ def main(argv: list[str] | None = None) -> int:
         return np.argsort(np.argsort(-scores)) + 1
 
     rerank()  # warm-up
-    t_rank, ranking = _median_seconds(rerank, args.repeats * 3)
-    t_rank_base, _ = _median_seconds(rerank_baseline, args.repeats * 3)
+    t_rank, ranking = median_seconds(rerank, args.repeats * 3)
+    t_rank_base, _ = median_seconds(rerank_baseline, args.repeats * 3)
 
     from engine.corpus import corpus_from_texts
 
     words = np.array(["red", "apple", "market", "storm", "quiet", "river", "court", "match", "price", "song"])
     texts = [" ".join(words[rng.integers(0, 10, 12)]) + f" #{i}" for i in range(args.n)]
     corpus, _ = corpus_from_texts(texts, name="bench", metadata={"value": rng.normal(size=args.n).tolist()})
-    t_frame, _ = _median_seconds(lambda: axes.ranked_frame(corpus, ranking), args.repeats)
+    t_frame, _ = median_seconds(lambda: axes.ranked_frame(corpus, ranking), args.repeats)
 
     fit = new_axis(12345)
     axes.stability_band(fit, embeddings, n_resamples=8)  # warm-up
-    t_band, band = _median_seconds(lambda: axes.stability_band(fit, embeddings, n_resamples=args.resamples),
+    t_band, band = median_seconds(lambda: axes.stability_band(fit, embeddings, n_resamples=args.resamples),
                                    args.repeats)
-    t_naive, naive = _median_seconds(
+    t_naive, naive = median_seconds(
         lambda: axes.stability_band_naive(fit, embeddings, n_resamples=args.resamples), args.naive_repeats)
     rows = np.flatnonzero(valid)
     agreement = float(np.corrcoef(band.rank_median[rows], naive.rank_median[rows])[0, 1])

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import statistics
 import sys
 import tempfile
 import time
@@ -22,15 +21,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from engine import bias  # noqa: E402
 from engine.demo import weat_sets  # noqa: E402
 from engine.store import Store  # noqa: E402
+from timing import median_seconds  # noqa: E402  (bench/ is on sys.path)
 
 
 def median_time(fn, repeats: int = 5) -> float:
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+    return median_seconds(fn, repeats)[0]
 
 
 def naive_exact_weat(x, y, a, b) -> float:

@@ -13,26 +13,17 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from timing import median_seconds  # noqa: E402  (bench/ is on sys.path)
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
-
-def median_seconds(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
 
 
 def bench_models(texts: list[str], repeats: int, workspace: Path) -> list[dict]:
@@ -46,18 +37,18 @@ def bench_models(texts: list[str], repeats: int, workspace: Path) -> list[dict]:
         spec = REGISTRY[model_id]
         if spec.kind == "lexical":
             encoder = LexicalEncoder.fit(spec, texts)
-            fit = median_seconds(lambda: LexicalEncoder.fit(spec, texts), repeats)
+            fit = median_seconds(lambda: LexicalEncoder.fit(spec, texts), repeats)[0]
         else:
             encoder = load_encoder(spec, models_dir=models_dir)
             fit = 0.0
-        ours = median_seconds(lambda: embed_texts(texts, encoder, batch_size=64), repeats) + fit
+        ours = median_seconds(lambda: embed_texts(texts, encoder, batch_size=64), repeats)[0] + fit
         baseline = None
         if spec.kind == "sentence":
             model = encoder.model  # the very SentenceTransformer we wrap
             model.encode(texts[:64], batch_size=64)
             baseline = median_seconds(
                 lambda: model.encode(texts, batch_size=64, convert_to_numpy=True, show_progress_bar=False), repeats
-            )
+            )[0]
         rows.append({
             "model": spec.display_name,
             "texts_per_s": len(texts) / ours,

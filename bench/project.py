@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -32,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from engine.project import _umap_class, load_projection, project, projection_quality  # noqa: E402
 from engine.store import Store  # noqa: E402
 from engine.types import Embeddings  # noqa: E402
+from timing import median_seconds  # noqa: E402  (bench/ is on sys.path)
 
 
 def synthetic(n: int, *, dim: int = 384, clusters: int = 60, seed: int = 0) -> np.ndarray:
@@ -48,15 +48,6 @@ def baseline_umap(vectors: np.ndarray) -> np.ndarray:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return _umap_class()().fit_transform(vectors)
-
-
-def timed(fn, repeats: int) -> tuple[float, object]:
-    seconds, result = [], None
-    for _ in range(repeats):
-        started = time.perf_counter()
-        result = fn()
-        seconds.append(time.perf_counter() - started)
-    return statistics.median(seconds), result
 
 
 def main() -> None:
@@ -78,15 +69,15 @@ def main() -> None:
         vectors = synthetic(n)
         embeddings = Embeddings(f"bench{n}", "synthetic", vectors)
         print(f"n={n:,}: baseline UMAP…", file=sys.stderr)
-        base_s, base_xy = timed(lambda: baseline_umap(vectors), repeats)
+        base_s, base_xy = median_seconds(lambda: baseline_umap(vectors), repeats)
         base_q = projection_quality(vectors, np.asarray(base_xy, dtype=np.float32))
         rows.append((n, "umap-learn defaults (baseline)", base_s, base_q, 1.0))
         print(f"n={n:,}: engine UMAP…", file=sys.stderr)
-        ours_s, ours = timed(lambda: project(embeddings, method="umap", store=store, recompute=True), repeats)
+        ours_s, ours = median_seconds(lambda: project(embeddings, method="umap", store=store, recompute=True), repeats)
         rows.append((n, "engine UMAP (cosine, seed 42, + quality)", ours_s, ours.quality, ours_s / base_s))
-        pca_s, pca = timed(lambda: project(embeddings, method="pca", store=store, recompute=True), repeats)
+        pca_s, pca = median_seconds(lambda: project(embeddings, method="pca", store=store, recompute=True), repeats)
         rows.append((n, "engine PCA (+ quality)", pca_s, pca.quality, pca_s / base_s))
-        load_s, _ = timed(lambda: load_projection(store, embeddings.corpus_id, ours.key), max(repeats, 5))
+        load_s, _ = median_seconds(lambda: load_projection(store, embeddings.corpus_id, ours.key), max(repeats, 5))
         rows.append((n, "load stored UMAP layout", load_s, {}, load_s / base_s))
     print(f"\n{os.cpu_count()} cores · {time.strftime('%Y-%m-%d')} · medians\n")
     print("| n | method | seconds | vs baseline | trustworthiness | 10-NN kept |")

@@ -10,11 +10,7 @@ from tests.browser.conftest import screenshot, wait_for_app
 
 @pytest.mark.browser
 def test_axes_from_two_typed_poles_shows_a_ranked_table(page, app_url, small_corpus, small_embeddings) -> None:
-    page.goto(f"{app_url}/Axes")
-    wait_for_app(page)
-    sidebar = page.get_by_test_id("stSidebar")
-    sidebar.get_by_test_id("stSelectbox").first.click()
-    page.get_by_role("option", name=re.compile(re.escape(small_corpus.name))).click()
+    page.goto(f"{app_url}/Axes?corpus={small_corpus.corpus_id}")  # a shareable link opens the corpus
     wait_for_app(page)
 
     page.get_by_role("radio", name="Two poles (texts or words)").click(timeout=60_000)

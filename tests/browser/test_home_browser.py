@@ -10,32 +10,40 @@ from tests.browser.conftest import screenshot, wait_for_app
 pytestmark = pytest.mark.browser
 
 
-def test_home_embeds_demo_with_smallest_model(app_url, page, store):
+def _load_demo(page, app_url: str, title: str, name: str) -> None:
     page.goto(app_url)
     wait_for_app(page)
-    page.get_by_text("Embedscape shows you what an embedding model makes of").wait_for()
-
     page.get_by_test_id("stSelectbox").filter(has_text="Demo corpus").click()
-    page.get_by_role("option", name="Movie snippets (neg/pos)").click()
+    page.get_by_role("option", name=title).click()
     page.get_by_role("button", name="Load demo corpus").click()
-    page.get_by_text(re.compile(r"Loaded .*movie-polarity")).wait_for(timeout=60_000)
-
+    page.get_by_text(re.compile(rf"Loaded .*{name}")).wait_for(timeout=60_000)
     wait_for_app(page)
+
+
+def _keep_only_model(page, display_name: str):
+    """Leave only ``display_name`` in the embed form's model picker, whatever its defaults were
+    (they follow what is embedded already). Returns the picker."""
     models = page.get_by_test_id("stMain").get_by_test_id("stMultiSelect").first
     models.get_by_label(re.compile(r"^Remove ")).first.wait_for()
-    # Whatever the defaults are (they follow what is embedded already), keep only the smallest model.
+    others = re.compile(rf"^Remove (?!{re.escape(display_name)})")
     for _ in range(6):
-        others = models.get_by_label(re.compile(r"^Remove (?!paraphrase-MiniLM-L3-v2)"))
-        if others.count() == 0:
+        if models.get_by_label(others).count() == 0:
             break
-        others.first.click()
+        models.get_by_label(others).first.click()
         page.wait_for_timeout(200)
-    if "paraphrase-MiniLM-L3-v2" not in models.inner_text():
+    if display_name not in models.inner_text():
         models.click()
-        page.get_by_role("option", name=re.compile("^paraphrase-MiniLM-L3-v2")).click()
+        page.get_by_role("option", name=re.compile("^" + re.escape(display_name))).click()
         page.keyboard.press("Escape")
-    assert models.get_by_label(re.compile(r"^Remove (?!paraphrase-MiniLM-L3-v2)")).count() == 0
-    assert "paraphrase-MiniLM-L3-v2" in models.inner_text()
+    assert models.get_by_label(others).count() == 0
+    assert display_name in models.inner_text()
+    return models
+
+
+def test_home_embeds_demo_with_smallest_model(app_url, page, store):
+    _load_demo(page, app_url, "Movie snippets (neg/pos)", "movie-polarity")
+    assert page.get_by_text("Embedscape shows you what an embedding model makes of").count() == 1
+    _keep_only_model(page, "paraphrase-MiniLM-L3-v2")
 
     page.get_by_role("button", name=re.compile("^Embed")).click()
     page.get_by_text("Embedded with 1 model(s): paraphrase-MiniLM-L3-v2.").wait_for(timeout=240_000)
@@ -49,23 +57,8 @@ def test_home_embeds_demo_with_smallest_model(app_url, page, store):
 
 
 def test_cancel_stops_embedding_and_stores_nothing_partial(app_url, page, store):
-    page.goto(app_url)
-    wait_for_app(page)
-    page.get_by_test_id("stSelectbox").filter(has_text="Demo corpus").click()
-    page.get_by_role("option", name="Fortunes by category").click()
-    page.get_by_role("button", name="Load demo corpus").click()
-    page.get_by_text(re.compile(r"Loaded .*fortunes")).wait_for(timeout=60_000)
-    wait_for_app(page)
-
-    models = page.get_by_test_id("stMain").get_by_test_id("stMultiSelect").first
-    models.get_by_label(re.compile(r"^Remove ")).first.wait_for()
-    for _ in range(6):  # keep only the slowest model, so there is time to cancel
-        others = models.get_by_label(re.compile(r"^Remove (?!all-MiniLM-L6-v2)"))
-        if others.count() == 0:
-            break
-        others.first.click()
-        page.wait_for_timeout(200)
-    assert "all-MiniLM-L6-v2" in models.inner_text()
+    _load_demo(page, app_url, "Fortunes by category", "fortunes")
+    _keep_only_model(page, "all-MiniLM-L6-v2")  # the slowest model, so there is time to cancel
 
     page.get_by_role("button", name=re.compile("^Embed")).click()
     page.get_by_text(re.compile(r"Embedding with all-MiniLM-L6-v2: [\d,]+ of 5,347")).wait_for(timeout=120_000)

@@ -10,11 +10,7 @@ from tests.browser.conftest import screenshot, wait_for_app
 
 @pytest.mark.browser
 def test_search_runs_a_query_and_map_highlights_hits(page, app_url, small_corpus, small_embeddings) -> None:
-    page.goto(f"{app_url}/Search")
-    wait_for_app(page)
-    sidebar = page.get_by_test_id("stSidebar")
-    sidebar.get_by_test_id("stSelectbox").first.click()
-    page.get_by_role("option", name=re.compile(re.escape(small_corpus.name))).click()
+    page.goto(f"{app_url}/Search?corpus={small_corpus.corpus_id}")  # a shareable link opens the corpus
     wait_for_app(page)
 
     query = "firefighters battle bushfires near Sydney <script>alert(1)</script>"
