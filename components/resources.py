@@ -344,3 +344,11 @@ def second_axis_recipe_json(corpus_id: str, choice: str) -> str:
 
         raise AxisError(f"No preset {name!r}; pick another second axis.")
     return axis_recipe_json({k: v for k, v in preset.items() if k != "description"})
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def item_labels(corpus_id: str, label_column: str | None, max_chars: int = 80) -> tuple[str, ...]:
+    """Plain-text label per row (label column, else the start of the text); escape per context."""
+    from engine.labels import item_labels as _labels
+
+    return tuple(_labels(corpus(corpus_id), label_column, max_chars=max_chars))

@@ -84,8 +84,33 @@ def sidebar_context() -> tuple[str | None, tuple[str, ...]]:
         )
     else:
         sidebar.warning("This corpus is not embedded yet: pick models and press Embed on the Home page.")
+    render_label_picker(corpus_id)
     sidebar.caption(f"Workspace: `{res.store().root}`")
     return corpus_id, state.model_ids()
+
+
+def render_label_picker(corpus_id: str) -> None:
+    """The label column: how every page names an item (hover, neighbour lists, tables)."""
+    from engine.labels import guess_label_column, label_candidates
+
+    corpus = res.corpus(corpus_id)
+    candidates = label_candidates(corpus)
+    if not candidates:
+        return
+    chosen = state.label_column(corpus_id, default=guess_label_column(corpus))
+    options: list[str | None] = [None, *candidates]
+    widget_key = f"_w_label_column_{corpus_id}"
+    if widget_key not in st.session_state or st.session_state[widget_key] not in options:
+        st.session_state[widget_key] = chosen if chosen in options else None
+    picked = st.sidebar.selectbox(
+        "Label column",
+        options=options,
+        format_func=lambda c: "(start of the text)" if c is None else c,
+        key=widget_key,
+        help="How items are named in hover texts, neighbour lists, search results and rankings. "
+        "A guess (title, name, headline…) is preselected; every listed item can be opened in full.",
+    )
+    state.set_label_column(corpus_id, picked)
 
 
 def default_corpus_id(manifests: list[dict]) -> str:

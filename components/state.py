@@ -14,6 +14,7 @@ import streamlit as st
 # -- the shared frame (sidebar) ----------------------------------------------------------------
 CORPUS_ID: Final = "corpus_id"  # str | None: the active corpus
 MODEL_IDS: Final = "model_ids"  # tuple[str, ...]: the active models (embedded for the corpus)
+LABEL_COLUMNS: Final = "label_columns"  # dict[corpus_id, str | None]: the label column chosen per corpus
 
 # -- hand-offs between pages ---------------------------------------------------------------------
 # Each hand-off is a small dict so the receiving page can say where it came from.
@@ -46,6 +47,7 @@ LAST_EMBED: Final = "last_embed"  # list[dict]: the latest embed summaries (one 
 _DEFAULTS: Final[dict[str, Any]] = {
     CORPUS_ID: None,
     MODEL_IDS: (),
+    LABEL_COLUMNS: {},
     SELECTION: None,
     SEARCH_HITS: None,
     COLOR_SCORES: None,
@@ -85,6 +87,18 @@ def corpus_id() -> str | None:
 
 def model_ids() -> tuple[str, ...]:
     return tuple(get(MODEL_IDS) or ())
+
+
+def label_column(corpus_id: str | None, *, default: str | None = None) -> str | None:
+    """The label column chosen for ``corpus_id`` (``default`` until the user picks one)."""
+    chosen = get(LABEL_COLUMNS)
+    return chosen.get(corpus_id, default) if corpus_id else None
+
+
+def set_label_column(corpus_id: str, column: str | None) -> None:
+    chosen = dict(get(LABEL_COLUMNS))
+    chosen[corpus_id] = column
+    set(LABEL_COLUMNS, chosen)
 
 
 def bind(name: str) -> dict[str, Any]:

@@ -66,3 +66,10 @@ class BiasError(EmbedscapeError):
     """A bias measure cannot be computed for these word sets."""
 
     exit_code = 9
+
+
+class ExpressionError(SearchError, AxisError):
+    """A vector-arithmetic expression cannot be read (shared by Search and Axes, so either
+    area's handler catches it)."""
+
+    exit_code = 7

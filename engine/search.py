@@ -23,6 +23,7 @@ import numpy as np
 import polars as pl
 
 from engine.errors import SearchError
+from engine.filters import MetadataFilter, filter_mask  # noqa: F401  (re-exported for callers)
 from engine.index import SearchIndex, search_vector
 from engine.types import ID_COLUMN, TEXT_COLUMN, Corpus, Mask
 
@@ -117,70 +118,7 @@ def _check_index(corpus: Corpus, index: SearchIndex) -> None:
         raise SearchError("This index was built for another corpus; rebuild it for the active corpus.")
 
 
-# -- metadata filters ------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class MetadataFilter:
-    """One condition on a metadata column. Set exactly one of ``values``, (``low``/``high``), ``contains``.
-
-    Attributes:
-        column: A metadata column of the corpus.
-        values: Keep rows whose value (as text) is one of these.
-        low: Keep rows with value >= low (numeric columns).
-        high: Keep rows with value <= high (numeric columns).
-        contains: Keep rows whose value (as text) contains this, case-insensitively.
-    """
-
-    column: str
-    values: tuple[str, ...] | None = None
-    low: float | None = None
-    high: float | None = None
-    contains: str | None = None
-
-    def expression(self) -> pl.Expr:
-        column = pl.col(self.column)
-        conditions = []
-        if self.values is not None:
-            conditions.append(column.cast(pl.String).is_in(list(self.values)))
-        if self.low is not None:
-            conditions.append(column >= self.low)
-        if self.high is not None:
-            conditions.append(column <= self.high)
-        if self.contains:
-            conditions.append(column.cast(pl.String).str.to_lowercase().str.contains(self.contains.lower(), literal=True))
-        if not conditions:
-            return pl.lit(True)
-        expr = conditions[0]
-        for condition in conditions[1:]:
-            expr = expr & condition
-        return expr.fill_null(False)
-
-    def describe(self) -> str:
-        if self.values is not None:
-            return f"{self.column} in {list(self.values)}"
-        if self.contains:
-            return f"{self.column} contains {self.contains!r}"
-        return f"{self.low if self.low is not None else '-inf'} <= {self.column} <= {self.high if self.high is not None else 'inf'}"
-
-
-def filter_mask(corpus: Corpus, filters: Sequence[MetadataFilter]) -> Mask | None:
-    """A (n,) bool mask of rows meeting every filter, or None when there are no filters.
-
-    Raises:
-        SearchError: For a column the corpus does not have, or a range on a text column.
-    """
-    if not filters:
-        return None
-    for item in filters:
-        if item.column not in corpus.frame.columns or item.column in (ID_COLUMN,):
-            raise SearchError(
-                f"No metadata column {item.column!r}. Columns: {', '.join(corpus.metadata_columns) or 'none'}."
-            )
-        if (item.low is not None or item.high is not None) and not corpus.frame[item.column].dtype.is_numeric():
-            raise SearchError(f"Column {item.column!r} is not numeric: filter it by values, not by a range.")
-    expr = filters[0].expression()
-    for item in filters[1:]:
-        expr = expr & item.expression()
-    return corpus.frame.select(expr.alias("keep"))["keep"].to_numpy().astype(bool)
+# -- metadata filters: the one filter model lives in engine.filters ----------------------------
 
 
 def _filter_notes(allowed: Mask | None) -> list[str]:

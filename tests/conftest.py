@@ -77,3 +77,25 @@ def glove_encoder(store):
     from engine.models import REGISTRY, load_encoder
 
     return load_encoder(REGISTRY["glove-50d"], models_dir=store.models_dir)
+
+
+@pytest.fixture(scope="session")
+def embedded(store):
+    """Factory: ``embedded(corpus_fixture_value, model_id)`` -> Embeddings, embedded once per
+    (corpus, model) for the whole session and stored in the session workspace.
+
+    Use this instead of calling ``embed_corpus`` inline, so a corpus is never embedded twice.
+    """
+    from engine.embed import embed_corpus
+
+    cache: dict[tuple[str, str], object] = {}
+
+    def make(corpus, model_id: str = SMALL_MODEL):
+        key = (corpus.corpus_id, model_id)
+        if key not in cache:
+            if not store.has_corpus(corpus.corpus_id):
+                store.save_corpus(corpus)
+            cache[key] = embed_corpus(corpus, model_id, store=store).embeddings
+        return cache[key]
+
+    return make

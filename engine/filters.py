@@ -1,0 +1,235 @@
+"""The one filter model: column conditions plus named item sets, accepted by Search, Map, Axes
+and every export, and serialisable to JSON (for links and recipes).
+
+A :class:`Filter` is a frozen value. ``filter.mask(corpus)`` gives a (n,) bool row mask, or None
+when the filter keeps everything, so callers can skip work for the common no-filter case.
+
+Example:
+    >>> from engine.corpus import corpus_from_texts
+    >>> import polars as pl
+    >>> corpus, _ = corpus_from_texts(["a", "b", "c"], name="x")
+    >>> Filter(item_sets=(ItemSet("picked", ("0", "2")),)).mask(corpus).tolist()
+    [True, False, True]
+    >>> Filter.from_json(Filter(item_sets=(ItemSet("picked", ("0",)),)).to_json()).item_sets[0].ids
+    ('0',)
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from engine.errors import SearchError
+from engine.types import ID_COLUMN, TEXT_COLUMN, Corpus, Mask
+
+FILTER_VERSION = 1
+
+
+class FilterError(SearchError):
+    """A filter names a column the corpus lacks, or does not fit the column's type (a SearchError,
+    so every page that already reports search errors reports it)."""
+
+    exit_code = 7
+
+
+@dataclass(frozen=True, slots=True)
+class MetadataFilter:
+    """One condition on a metadata column. Set one of ``values``, (``low``/``high``), ``contains``.
+
+    Attributes:
+        column: A metadata column of the corpus.
+        values: Keep rows whose value (as text) is one of these.
+        low: Keep rows with value >= low (numeric columns).
+        high: Keep rows with value <= high (numeric columns).
+        contains: Keep rows whose value (as text) contains this, case-insensitively (literal, no regex).
+    """
+
+    column: str
+    values: tuple[str, ...] | None = None
+    low: float | None = None
+    high: float | None = None
+    contains: str | None = None
+
+    def expression(self) -> pl.Expr:
+        column = pl.col(self.column)
+        conditions = []
+        if self.values is not None:
+            conditions.append(column.cast(pl.String).is_in(list(self.values)))
+        if self.low is not None:
+            conditions.append(column >= self.low)
+        if self.high is not None:
+            conditions.append(column <= self.high)
+        if self.contains:
+            conditions.append(column.cast(pl.String).str.to_lowercase().str.contains(self.contains.lower(), literal=True))
+        if not conditions:
+            return pl.lit(True)
+        expr = conditions[0]
+        for condition in conditions[1:]:
+            expr = expr & condition
+        return expr.fill_null(False)
+
+    def describe(self) -> str:
+        if self.values is not None:
+            return f"{self.column} in {list(self.values)}"
+        if self.contains:
+            return f"{self.column} contains {self.contains!r}"
+        low = self.low if self.low is not None else "-inf"
+        high = self.high if self.high is not None else "inf"
+        return f"{low} <= {self.column} <= {high}"
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"column": self.column}
+        if self.values is not None:
+            out["values"] = list(self.values)
+        if self.low is not None:
+            out["low"] = self.low
+        if self.high is not None:
+            out["high"] = self.high
+        if self.contains:
+            out["contains"] = self.contains
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "MetadataFilter":
+        values = data.get("values")
+        return cls(str(data["column"]), tuple(str(v) for v in values) if values is not None else None,
+                   _float_or_none(data.get("low")), _float_or_none(data.get("high")),
+                   str(data["contains"]) if data.get("contains") else None)
+
+
+@dataclass(frozen=True, slots=True)
+class ItemSet:
+    """A named set of item ids (a tag, a curated cluster, a map selection).
+
+    ``exclude=True`` keeps the rows *not* in the set.
+    """
+
+    name: str
+    ids: tuple[str, ...]
+    exclude: bool = False
+
+    def describe(self) -> str:
+        return f"{'not in' if self.exclude else 'in'} {self.name!r} ({len(self.ids):,} items)"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "ids": list(self.ids), "exclude": self.exclude}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ItemSet":
+        return cls(str(data["name"]), tuple(str(i) for i in data.get("ids", ())), bool(data.get("exclude", False)))
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """Every condition must hold (AND): column conditions and item-set memberships."""
+
+    conditions: tuple[MetadataFilter, ...] = ()
+    item_sets: tuple[ItemSet, ...] = field(default=())
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.conditions and not self.item_sets
+
+    def describe(self) -> list[str]:
+        """One plain-text line per condition (render as text, never as Markdown)."""
+        return [c.describe() for c in self.conditions] + [s.describe() for s in self.item_sets]
+
+    def mask(self, corpus: Corpus) -> Mask | None:
+        """A (n,) bool mask of rows meeting every condition, or None when the filter is empty.
+
+        Raises:
+            FilterError: For a column the corpus does not have, or a range on a text column.
+        """
+        if self.is_empty:
+            return None
+        keep = np.ones(corpus.frame.height, dtype=bool)
+        if self.conditions:
+            for item in self.conditions:
+                if item.column not in corpus.frame.columns or item.column == ID_COLUMN:
+                    columns = ", ".join(c for c in corpus.frame.columns if c not in (ID_COLUMN, TEXT_COLUMN))
+                    raise FilterError(f"No metadata column {item.column!r}. Columns: {columns or 'none'}.")
+                if (item.low is not None or item.high is not None) and not corpus.frame[item.column].dtype.is_numeric():
+                    raise FilterError(f"Column {item.column!r} is not numeric: filter it by values, not by a range.")
+            expr = self.conditions[0].expression()
+            for item in self.conditions[1:]:
+                expr = expr & item.expression()
+            keep &= corpus.frame.select(expr.alias("keep"))["keep"].to_numpy().astype(bool)
+        if self.item_sets:
+            ids = corpus.frame[ID_COLUMN]
+            for item_set in self.item_sets:
+                member = ids.is_in(list(item_set.ids)).to_numpy().astype(bool)
+                keep &= ~member if item_set.exclude else member
+        return keep
+
+    def with_condition(self, condition: MetadataFilter) -> "Filter":
+        """A new filter with ``condition`` replacing any earlier one on the same column."""
+        kept = tuple(c for c in self.conditions if c.column != condition.column)
+        return Filter(kept + (condition,), self.item_sets)
+
+    def with_item_set(self, item_set: ItemSet) -> "Filter":
+        """A new filter with ``item_set`` replacing any earlier set of the same name."""
+        kept = tuple(s for s in self.item_sets if s.name != item_set.name)
+        return Filter(self.conditions, kept + (item_set,))
+
+    def without(self, description: str) -> "Filter":
+        """A new filter without the condition whose ``describe()`` line is ``description``."""
+        return Filter(tuple(c for c in self.conditions if c.describe() != description),
+                      tuple(s for s in self.item_sets if s.describe() != description))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"version": FILTER_VERSION, "conditions": [c.as_dict() for c in self.conditions],
+                "item_sets": [s.as_dict() for s in self.item_sets]}
+
+    def to_json(self) -> str:
+        return json.dumps(self.as_dict(), sort_keys=True, separators=(",", ":"))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Filter":
+        """Raises FilterError for a malformed value (e.g. from a link)."""
+        try:
+            return cls(tuple(MetadataFilter.from_dict(c) for c in data.get("conditions", ())),
+                       tuple(ItemSet.from_dict(s) for s in data.get("item_sets", ())))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise FilterError(f"This filter cannot be read ({type(exc).__name__}); clear it and set it again.") from exc
+
+    @classmethod
+    def from_json(cls, text: str) -> "Filter":
+        try:
+            data = json.loads(text)
+        except (json.JSONDecodeError, RecursionError) as exc:
+            raise FilterError("This filter is not valid JSON; clear it and set it again.") from exc
+        if not isinstance(data, dict):
+            raise FilterError("This filter is not a JSON object; clear it and set it again.")
+        return cls.from_dict(data)
+
+
+def combine_masks(*masks: Mask | None) -> Mask | None:
+    """AND of masks, None meaning "keep everything"."""
+    present = [np.asarray(m, dtype=bool) for m in masks if m is not None]
+    if not present:
+        return None
+    out = present[0].copy()
+    for mask in present[1:]:
+        out &= mask
+    return out
+
+
+def filter_mask(corpus: Corpus, filters: Sequence[MetadataFilter] | Filter | None) -> Mask | None:
+    """Backwards-compatible helper: a mask from a Filter or a list of column conditions."""
+    if filters is None:
+        return None
+    value = filters if isinstance(filters, Filter) else Filter(tuple(filters))
+    return value.mask(corpus)
+
+
+def _float_or_none(value: Any) -> float | None:
+    if value is None:
+        return None
+    number = float(value)
+    if not np.isfinite(number):
+        raise ValueError("not a finite number")
+    return number
