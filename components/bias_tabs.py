@@ -84,32 +84,42 @@ def model_settings(corpus_id: str, model_ids: tuple[str, ...]) -> BiasModel:
                      corpus_id if spec.kind == "lexical" else None, default_pool_size(spec))
 
 
-def prepare_words(model: BiasModel, words: Iterable[str]) -> None:
-    """Load the model and embed ``words`` plus the reference vocabulary, with a visible status.
+def load_model(model: BiasModel) -> None:
+    """Load the model with a visible status (seconds for a sentence model); silent once loaded.
 
-    Call it inside a container placed above the tabs. Silent when there is nothing to wait for.
+    Call it inside a container placed above the tabs, before anything else is computed.
+    """
+    embedder = res.bias_embedder(*model.key)
+    if embedder.loaded:
+        return
+    started = time.perf_counter()
+    with st.status(f"Loading {model.display_name}…", expanded=True) as status:
+        st.write(f"Loading {model.display_name} for word lookups (once per server).")
+        embedder.load()
+        status.update(label=f"{model.display_name} loaded in {time.perf_counter() - started:.1f} s",
+                      state="complete", expanded=False)
+
+
+def prepare_words(model: BiasModel, words: Iterable[str]) -> None:
+    """Embed ``words`` plus the reference vocabulary, with a visible status and progress bar.
+
+    Call it inside a container placed above the tabs. Silent when there is little to do.
     """
     embedder = res.bias_embedder(*model.key)
     wanted = tuple(dict.fromkeys([*words, *embedder.vocabulary_words(model.pool_size)]))
     todo = embedder.pending(wanted) if model.kind != "word" else 0  # GloVe lookups are instant
-    if embedder.loaded and todo * max(1, len(model.templates)) <= _SILENT_WORDS:
+    if todo * max(1, len(model.templates)) <= _SILENT_WORDS:
         embedder.embed(wanted)
         return
     started = time.perf_counter()
-    with st.status(f"Preparing {model.display_name}…", expanded=True) as status:
-        if not embedder.loaded:
-            status.update(label=f"Loading {model.display_name}…")
-            st.write(f"Loading {model.display_name} (once per server).")
-            embedder.load()
-        how = f"through {len(model.templates)} template(s)" if model.templates else "one by one"
-        if todo:
-            status.update(label=f"Embedding {todo:,} words with {model.display_name}…")
+    how = f"through {len(model.templates)} template(s)" if model.templates else "one by one"
+    with st.status(f"Embedding {todo:,} words with {model.display_name}…", expanded=True) as status:
         update, finish = progress_reporter(f"Embedding words {how}")
         embedder.embed(wanted, progress=update)
         finish()
-        done = f"{todo:,} words embedded" if todo else "loaded"
-        status.update(label=f"{model.display_name} ready: {done} in {time.perf_counter() - started:.1f} s "
-                            "(remembered for the next runs)", state="complete", expanded=False)
+        status.update(label=f"{model.display_name} ready: {todo:,} words embedded in "
+                            f"{time.perf_counter() - started:.1f} s (remembered for the next runs)",
+                      state="complete", expanded=False)
 
 
 # -- direction -------------------------------------------------------------------------------------------

@@ -26,6 +26,8 @@ with user_errors():
     model = bias_tabs.model_settings(corpus_id, model_ids)
     waiting = st.container()  # the status of any wait, above the tabs where it is seen
     tab_direction, tab_weat, tab_debias = st.tabs(bias_tabs.TAB_NAMES)
+    with waiting:
+        bias_tabs.load_model(model)
 
 direction = weat = debias = None  # None: that tab's inputs hold an error, shown in the tab
 with tab_direction, user_errors(stop=False):
