@@ -226,14 +226,14 @@ def corpus_ranking(model: BiasModel, corpus_id: str, spec: DirectionSpec, *, nam
     right.markdown(f"**Most toward {escape_markdown(sides[1])}**")
     right.dataframe(bottom, hide_index=True, key="bias_corpus_bottom", column_config={"id": None})
     listed = {str(i): lbl for i, lbl in [*zip(top["id"], top["label"]), *zip(bottom["id"], bottom["label"])]}
-    pick, action, colour = st.columns([3, 1.2, 1.8], vertical_alignment="bottom")
+    pick, action = st.columns([3, 1.3], vertical_alignment="bottom")
     item_id = pick.selectbox("Open a listed item", list(listed), format_func=listed.__getitem__, index=None,
                              key="bias_corpus_item", placeholder="Pick an item from the two lists",
                              help="Items are labelled by the sidebar's label column (or their text).")
     with action:
         item_detail.open_item_button(corpus_id, item_id, key="bias_corpus_open")
-    if colour.button("Colour the map by this direction", key="bias_to_map", type="primary",
-                     help="Send every item's score on this direction to the Map page as a colour."):
+    if st.button("Colour the map by this direction", key="bias_to_map", type="primary",
+                 help="Send every item's score on this direction to the Map page as a colour."):
         rows = ranking.order()
         colour_map_with_scores(corpus_id, name, model.model_id, [corpus.ids[int(r)] for r in rows],
                                [float(ranking.scores[r]) for r in rows])

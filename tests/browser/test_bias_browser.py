@@ -34,7 +34,10 @@ def test_bias_page_direction_weat_and_debias(app_url, page, words_corpus, embedd
     screenshot(page, "bias_direction")
     assert _metric(page, "Variance explained by PC1") == f"{explained:.0%}"  # the engine's PC1 share, as shown
     assert _metric(page, "Pairs used") == "10"
-    page.get_by_text("Most toward she").first.wait_for()  # the corpus ranked along the direction
+    ranking = page.get_by_text("Most toward she").first  # the corpus ranked along the direction
+    ranking.wait_for()
+    ranking.scroll_into_view_if_needed()
+    screenshot(page, "bias_corpus_ranking")
 
     page.get_by_role("tab", name="WEAT").click()
     page.get_by_text("Effect size d").first.wait_for()
