@@ -17,15 +17,11 @@ Everything works on :class:`WordVectors`: words looked up in a model's space by 
   (2019) check of whether formerly biased words still cluster by their old bias.
 * ``presets.py``: gender, sentiment and age starting points.
 
-``import engine.bias`` keeps every public name of the former single module.
+``import engine.bias`` keeps the public names of the former single module, except two: the second
+corpus scorer ``score_corpus`` is gone (a direction is an axis: ``engine.axes.rank``), and the
+function ``weat`` is now ``weat_vectors`` (``engine.bias.weat`` is the module).
 
-Example:
-    >>> import numpy as np
-    >>> x = np.array([[1.0, 0.1], [0.9, 0.2]]); y = np.array([[0.1, 1.0], [0.2, 0.9]])
-    >>> a = np.array([[1.0, 0.0]]); b = np.array([[0.0, 1.0]])
-    >>> d, p, _, _ = weat_statistics(x, y, a, b)
-    >>> round(float(d), 3) > 0, round(float(p), 3)
-    (True, 0.167)
+Example (run as a doctest in ``engine/bias/weat.py``): ``weat_statistics(x, y, a, b)`` on four arrays.
 """
 from __future__ import annotations
 
