@@ -98,7 +98,7 @@ def vocabulary(model_id: str) -> Any:
 # -- Bias (engine.bias: directions, WEAT, debias preview) --------------------------------------------
 # ``lexical_corpus_id`` is only set for the TF-IDF baseline, whose vocabulary is fitted per corpus;
 # word and sentence models share one embedder per (model, templates) across corpora.
-@st.cache_resource(show_spinner="Loading the model for word lookups…", max_entries=8)
+@st.cache_resource(show_spinner=False, max_entries=8)  # cheap: the model loads on first use (page status)
 def bias_embedder(model_id: str, templates: tuple[str, ...], lexical_corpus_id: str | None) -> Any:
     """An engine.bias.WordEmbedder (thread-safe, remembers words it has embedded)."""
     from engine.bias import WordEmbedder
