@@ -116,20 +116,17 @@ def render_direct_bias(direct_bias: Any) -> None:
     render_missing(direct_bias.missing, what="neutral words")
 
 
-def corpus_extremes_frame(texts: Sequence[str], scores: np.ndarray, *, n: int = 8) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The corpus items most toward each side (NaN scores skipped)."""
-    frame = pd.DataFrame({"text": list(texts), "score": np.asarray(scores, dtype=float)}).dropna()
-    frame = frame.sort_values("score", ascending=False)
-    return frame.head(n).reset_index(drop=True), frame.tail(n).iloc[::-1].reset_index(drop=True)
+def corpus_extremes(ranking: Any, ids: Sequence[str], labels: Sequence[str], *,
+                    n: int = 8) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The ``n`` ranked corpus items most toward each side (an ``engine.axes.Ranking``): rank, label,
+    score and id, labels from the sidebar's label column (plain text, shown by ``st.dataframe``)."""
+    order = [int(i) for i in ranking.order()]
 
+    def frame(rows: list[int]) -> pd.DataFrame:
+        return pd.DataFrame({"rank": [int(ranking.ranks[r]) for r in rows], "label": [labels[r] for r in rows],
+                             "score": [float(ranking.scores[r]) for r in rows], "id": [str(ids[r]) for r in rows]})
 
-def color_scores_payload(corpus: Any, scores: np.ndarray, *, name: str, model_id: str) -> dict[str, Any]:
-    """The ``state.COLOR_SCORES`` hand-off (corpus_id, name, model_id, ids, scores) for rows with a score."""
-    values = np.asarray(scores, dtype=float)
-    rows = np.flatnonzero(~np.isnan(values))
-    ids = corpus.ids
-    return {"corpus_id": corpus.corpus_id, "name": name, "model_id": model_id,
-            "ids": [ids[int(r)] for r in rows], "scores": [float(values[r]) for r in rows]}
+    return frame(order[:n]), frame(order[-n:][::-1] if order else [])
 
 
 def score_histogram(scores: np.ndarray) -> go.Figure:

@@ -98,7 +98,7 @@ def vocabulary(model_id: str) -> Any:
 # -- Bias (engine.bias: directions, WEAT, debias preview) --------------------------------------------
 # ``lexical_corpus_id`` is only set for the TF-IDF baseline, whose vocabulary is fitted per corpus;
 # word and sentence models share one embedder per (model, templates) across corpora.
-@st.cache_resource(show_spinner="Loading the model for word lookups…", max_entries=8)
+@st.cache_resource(show_spinner=False, max_entries=8)  # cheap: the model loads on first use (page status)
 def bias_embedder(model_id: str, templates: tuple[str, ...], lexical_corpus_id: str | None) -> Any:
     """An engine.bias.WordEmbedder (thread-safe, remembers words it has embedded)."""
     from engine.bias import WordEmbedder
@@ -122,25 +122,24 @@ def bias_direction(model_id: str, templates: tuple[str, ...], lexical_corpus_id:
     return direction_report(bias_embedder(model_id, templates, lexical_corpus_id), spec, pool=pool)
 
 
-@st.cache_data(show_spinner="Scoring the corpus along the direction…", max_entries=16)
-def bias_corpus_scores(corpus_id: str, model_id: str, templates: tuple[str, ...], lexical_corpus_id: str | None,
-                       spec: Any) -> Any:
-    """Each corpus item's cosine with the direction (NaN where the model has no vector)."""
-    from engine.bias import score_corpus
+@st.cache_resource(show_spinner="Ranking the corpus along the direction…", max_entries=16)
+def bias_corpus_ranking(corpus_id: str, model_id: str, templates: tuple[str, ...], lexical_corpus_id: str | None,
+                        spec: Any) -> Any:
+    """engine.axes.Ranking of the corpus along the direction (a bias direction is a plain axis); read-only."""
+    from engine.axes import rank
 
     report = bias_direction(model_id, templates, lexical_corpus_id, spec)
-    return score_corpus(report.direction.axis, embeddings(corpus_id, model_id))
+    return rank(report.direction.axis, embeddings(corpus_id, model_id))
 
 
 @st.cache_data(show_spinner="Running WEAT…", max_entries=64)
-def bias_weat(model_id: str, templates: tuple[str, ...], lexical_corpus_id: str | None,
-              sets: tuple[tuple[str, ...], ...], names: tuple[str, str, str, str], n_permutations: int,
-              seed: int) -> Any:
-    """engine.bias.weat_words for four word lists (X, Y, A, B)."""
-    from engine.bias import weat_words
+def bias_weat(model_id: str, templates: tuple[str, ...], lexical_corpus_id: str | None, query: Any,
+              n_permutations: int, seed: int) -> Any:
+    """engine.bias.run_weat for a WeatQuery (a small frozen dataclass)."""
+    from engine.bias import run_weat
 
     embedder = bias_embedder(model_id, templates, lexical_corpus_id)
-    return weat_words(embedder, *sets, names=names, n_permutations=n_permutations, seed=seed)
+    return run_weat(embedder, query, n_permutations=n_permutations, seed=seed)
 
 
 @st.cache_data(show_spinner="Running every bundled WEAT…", max_entries=16)

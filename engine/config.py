@@ -45,3 +45,15 @@ class Settings:
             max_text_chars=_env_int("EMBEDSCAPE_MAX_TEXT_CHARS", base.max_text_chars),
             batch_size=_env_int("EMBEDSCAPE_BATCH_SIZE", base.batch_size),
         )
+
+
+# -- Bias (engine.bias, pages/4_Bias.py, `python -m engine bias`): policy, not caps -------------------
+BIAS_WORD_MODEL = "glove-50d"  # the classic setting for WEAT and bias directions; offered first on the page
+BIAS_TEMPLATES: tuple[str, ...] = ("This is a {word}.",)  # SEAT-style template for sentence models
+BIAS_WEAT_PERMUTATIONS = 10_000  # sampled partitions when X ∪ Y has more than BIAS_EXACT_PARTITIONS
+BIAS_EXACT_PARTITIONS = 100_000  # up to this many partitions the permutation test enumerates them all
+BIAS_STORED_PERMUTATIONS = 20_000  # statistics kept on a WEAT result for the histogram
+BIAS_RANDOM_DIRECTIONS = 1_000  # random directions in the direct-bias baseline
+BIAS_DEBIAS_PERMUTATIONS = 5_000  # sampled partitions for the debias preview's before/after WEAT
+BIAS_POOL_WORDS = 20_000  # reference vocabulary of a word model (a cheap slice of its table)
+BIAS_POOL_TEMPLATED = 1_000  # reference vocabulary of a model that embeds each word (2-4 s per 1,000 here)

@@ -6,6 +6,7 @@ Examples::
     python -m engine bias direction --pairs "good:bad,happy:sad" --targets "nurse,engineer" --model glove-50d
     python -m engine bias weat --all
     python -m engine bias weat --x "rose,tulip" --y "ant,wasp" --a "love,peace" --b "hatred,filth"
+    python -m engine bias weat --query my_weat.json   # {"x": [...], "y": [...], "a": [...], "b": [...], "names": [...]}
     python -m engine bias debias --preset gender --probes nurse,engineer
 """
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from engine import config
 from engine.cli import add_json_flag, emit
 from engine.errors import BiasError
 
@@ -31,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--c", type=float, default=1.0, help="Direct-bias strictness c (Bolukbasi et al. use 1).")
     p.add_argument("--baseline", choices=["random_pairs", "random_unit"], default="random_pairs",
                    help="Random directions to compare the direct bias with.")
-    p.add_argument("--n-random", type=int, default=1000, help="How many random directions.")
+    p.add_argument("--n-random", type=int, default=config.BIAS_RANDOM_DIRECTIONS, help="How many random directions.")
     p.set_defaults(handler=cmd_direction)
 
     p = sub.add_parser("weat", help="WEAT effect size and permutation p-value (bundled tests or your own sets).")
@@ -41,7 +43,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--list", action="store_true", help="List the bundled tests.")
     for name in ("x", "y", "a", "b"):
         p.add_argument(f"--{name}", help=f"Comma-separated words of set {name.upper()}.")
-    p.add_argument("--permutations", type=int, default=10_000,
+    p.add_argument("--query", help="A WEAT query as a JSON file ({\"x\": [...], \"y\": [...], \"a\": [...], "
+                                   "\"b\": [...], \"names\": [...]}); the 'query' of a --json result is one.")
+    p.add_argument("--permutations", type=int, default=config.BIAS_WEAT_PERMUTATIONS,
                    help="Sampled partitions when there are more than 100,000 (otherwise all are enumerated).")
     p.set_defaults(handler=cmd_weat)
 
@@ -50,12 +54,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _direction_args(p)
     p.add_argument("--probes", help="Comma-separated words whose nearest neighbours to show.")
     p.add_argument("--weat-test", help="Bundled WEAT test to run before and after (default: the preset's).")
-    p.add_argument("--pool-size", type=int, default=20_000, help="Frequent words in the debiased vocabulary.")
+    p.add_argument("--pool-size", type=int, help="Frequent words in the debiased vocabulary (default: "
+                                                  f"{config.BIAS_POOL_WORDS:,} for word models, "
+                                                  f"{config.BIAS_POOL_TEMPLATED:,} for models that embed each word).")
     p.set_defaults(handler=cmd_debias)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", default="glove-50d", help="Model id (default glove-50d).")
+    p.add_argument("--model", default=config.BIAS_WORD_MODEL, help=f"Model id (default {config.BIAS_WORD_MODEL}).")
     p.add_argument("--templates", default="This is a {word}.",
                    help="Sentence models only: templates with a {word} slot, separated by '|'.")
     p.add_argument("--lexical-corpus", help="For the tfidf-svd model: the stored corpus whose fitted space to use.")
@@ -93,8 +99,8 @@ def _preset(args: argparse.Namespace) -> Any:
     return available[args.preset]
 
 
-def _direction_spec(args: argparse.Namespace) -> Any:
-    from engine.bias import DirectionSpec, parse_pairs, parse_words
+def _direction_spec(args: argparse.Namespace, embedder: Any) -> Any:
+    from engine.bias import DirectionSpec, default_pool_size, parse_pairs, parse_words
 
     preset = _preset(args)
     pairs = parse_pairs(args.pairs.replace(",", "\n")) if args.pairs else preset.pairs
@@ -104,29 +110,35 @@ def _direction_spec(args: argparse.Namespace) -> Any:
     if hasattr(args, "c"):
         extra = {"c": args.c, "baseline": args.baseline, "n_random": args.n_random}
     return DirectionSpec(pairs=pairs, targets=targets, neutral=neutral, method=args.method,
-                         name=preset.title if not args.pairs else "", seed=args.seed, **extra), preset
+                         name=preset.title if not args.pairs else "", seed=args.seed,
+                         pool_size=getattr(args, "pool_size", None) or default_pool_size(embedder.spec), **extra), preset
 
 
 def cmd_direction(args: argparse.Namespace) -> int:
-    import numpy as np
-
-    from engine.bias import direction_report, score_corpus
+    from engine.axes import rank
+    from engine.bias import direction_report
     from engine.embed import load_embeddings
+    from engine.labels import guess_label_column, item_labels
 
     embedder, store = _embedder(args)
-    spec, _ = _direction_spec(args)
+    spec, _ = _direction_spec(args, embedder)
     report = direction_report(embedder, spec)
     payload = report.summary()
     if args.corpus:
         corpus = store.load_corpus(store.find_corpus(args.corpus))
-        scores = score_corpus(report.direction.axis, load_embeddings(corpus.corpus_id, args.model, store=store))
-        order = [int(i) for i in np.argsort(-np.nan_to_num(scores, nan=-np.inf))]
-        valid = [i for i in order if not np.isnan(scores[i])]
-        texts = corpus.texts
+        # a bias direction is a plain axis: the corpus is ranked like any other axis
+        ranking = rank(report.direction.axis, load_embeddings(corpus.corpus_id, args.model, store=store))
+        order = [int(i) for i in ranking.order()]
+        ids, texts = corpus.ids, corpus.texts
+        labels = item_labels(corpus, guess_label_column(corpus))
+
+        def item(i: int) -> dict[str, Any]:
+            return {"id": ids[i], "label": labels[i], "text": texts[i], "score": round(float(ranking.scores[i]), 4)}
+
         payload["corpus"] = {
-            "corpus_id": corpus.corpus_id, "n_scored": len(valid), "n_missing": int(np.isnan(scores).sum()),
-            "top": [{"text": texts[i], "score": round(float(scores[i]), 4)} for i in valid[:10]],
-            "bottom": [{"text": texts[i], "score": round(float(scores[i]), 4)} for i in valid[-10:][::-1]],
+            "corpus_id": corpus.corpus_id, "n_scored": ranking.n_ranked,
+            "n_missing": len(ids) - ranking.n_ranked,
+            "top": [item(i) for i in order[:10]], "bottom": [item(i) for i in order[-10:][::-1]],
         }
     emit(args, payload, _human_direction)
     return 0
@@ -153,14 +165,14 @@ def _human_direction(p: dict[str, Any]) -> str:
                      f"p = {b['p_value']:.3f}")
     if "corpus" in p:
         lines.append("  corpus items most toward the first members:")
-        lines += [f"    {r['score']:+.3f}  {r['text'][:100]}" for r in p["corpus"]["top"][:5]]
+        lines += [f"    {r['score']:+.3f}  {r['label'][:100]}" for r in p["corpus"]["top"][:5]]
         lines.append("  corpus items most toward the second members:")
-        lines += [f"    {r['score']:+.3f}  {r['text'][:100]}" for r in p["corpus"]["bottom"][:5]]
+        lines += [f"    {r['score']:+.3f}  {r['label'][:100]}" for r in p["corpus"]["bottom"][:5]]
     return "\n".join(lines)
 
 
 def cmd_weat(args: argparse.Namespace) -> int:
-    from engine.bias import WEAT_TESTS, parse_words, run_classic_weat, weat_words
+    from engine.bias import WEAT_TESTS, WeatQuery, parse_words, run_classic_weat, run_weat
 
     if args.list:
         payload: Any = [{"test_id": t.test_id, "title": t.title, "X": t.x, "Y": t.y, "A": t.a, "B": t.b,
@@ -169,11 +181,14 @@ def cmd_weat(args: argparse.Namespace) -> int:
         return 0
     embedder, _ = _embedder(args)
     custom = [args.x, args.y, args.a, args.b]
-    if any(custom):
-        if not all(custom):
+    if args.query or any(custom):
+        if args.query:
+            query = _read_query(args.query)
+        elif not all(custom):
             raise BiasError("A custom WEAT needs all four sets: --x, --y, --a and --b.")
-        result = weat_words(embedder, *(parse_words(s) for s in custom), n_permutations=args.permutations,
-                            seed=args.seed)
+        else:
+            query = WeatQuery(*(parse_words(s) for s in custom))
+        result = run_weat(embedder, query, n_permutations=args.permutations, seed=args.seed)
         payload = [{"test_id": "custom", **result.summary()}]
     else:
         ids = list(WEAT_TESTS) if args.all or not args.test else [args.test]
@@ -181,6 +196,18 @@ def cmd_weat(args: argparse.Namespace) -> int:
                                                       seed=args.seed).summary()} for t in ids]
     emit(args, payload if len(payload) > 1 or args.all else payload[0], _human_weat)
     return 0
+
+
+def _read_query(path: str) -> Any:
+    from pathlib import Path
+
+    from engine.bias import WeatQuery
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise BiasError(f"Cannot read the WEAT query file {path!r}: {exc.strerror}.") from exc
+    return WeatQuery.from_json(text)
 
 
 def _human_weat(p: Any) -> str:
@@ -198,11 +225,11 @@ def cmd_debias(args: argparse.Namespace) -> int:
     from engine.bias import DebiasSpec, debias_preview, parse_words
 
     embedder, _ = _embedder(args)
-    direction, preset = _direction_spec(args)
+    direction, preset = _direction_spec(args, embedder)
     spec = DebiasSpec(
         direction=direction, equalize_pairs=preset.equalize_pairs if not args.pairs else direction.pairs,
         specific=preset.specific, probes=parse_words(args.probes) if args.probes else preset.probes,
-        weat_test=args.weat_test or preset.weat_test, pool_size=args.pool_size, seed=args.seed,
+        weat_test=args.weat_test or preset.weat_test, pool_size=direction.pool_size, seed=args.seed,
     )
     emit(args, debias_preview(embedder, spec).summary(), _human_debias)
     return 0
