@@ -1,0 +1,65 @@
+"""CSV and TSV: a header row, then one record per row (quotes as in RFC 4180)."""
+from __future__ import annotations
+
+import csv
+import io
+
+import polars as pl
+
+from engine.errors import CorpusError
+
+
+def parse_delimited(text: str, delimiter: str) -> tuple[pl.DataFrame, tuple[str, ...]]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise CorpusError("The file is empty: it has no header row and no data. Upload a file with rows of text.") from None
+    except csv.Error as exc:
+        raise CorpusError(f"Malformed {'TSV' if delimiter == chr(9) else 'CSV'} on line 1: {exc}.") from exc
+    header = [h.strip() for h in header]
+    if not any(header):
+        raise CorpusError("The first line (the header) is empty. Put column names on line 1.")
+    names = unique_names(header)
+    width = len(names)
+    columns: list[list[str | None]] = [[] for _ in range(width)]
+    short_rows = 0
+    kind = "TSV" if delimiter == "\t" else "CSV"
+    try:
+        for row in reader:
+            if not row:  # a blank line
+                continue
+            if len(row) > width:
+                raise CorpusError(
+                    f"Malformed {kind} on line {reader.line_num}: it has {len(row)} fields but the header has "
+                    f"{width}. Quote text that contains the delimiter ({'tab' if delimiter == chr(9) else 'comma'}), "
+                    "or fix that line."
+                )
+            if len(row) < width:
+                short_rows += 1
+                row = row + [None] * (width - len(row))  # type: ignore[list-item]
+            for column, value in zip(columns, row):
+                column.append(value)
+    except csv.Error as exc:
+        raise CorpusError(
+            f"Malformed {kind} on line {reader.line_num}: {exc}. Check the quotes on that line."
+        ) from exc
+    notes: tuple[str, ...] = ()
+    if short_rows:
+        notes = (f"{short_rows} row(s) had fewer fields than the header; the missing fields were left empty.",)
+    frame = pl.DataFrame({name: pl.Series(name, col, dtype=pl.String) for name, col in zip(names, columns)})
+    return frame, notes
+
+
+def unique_names(header: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    names = []
+    for position, raw in enumerate(header):
+        name = raw or f"column_{position + 1}"
+        if name in seen:
+            seen[name] += 1
+            name = f"{name}_{seen[name]}"
+        else:
+            seen[name] = 0
+        names.append(name)
+    return names
