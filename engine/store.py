@@ -17,6 +17,7 @@ leaves half a file behind. The root is ``EMBEDSCAPE_HOME`` if set, else the user
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import fcntl
 import json
@@ -133,7 +134,12 @@ class Store:
 
     # -- corpora -----------------------------------------------------------------------------
     def save_corpus(self, corpus: Corpus, report: IngestReport | None = None) -> dict[str, Any]:
-        """Store a corpus (idempotent: the same content keeps its manifest and embeddings)."""
+        """Store a corpus; idempotent, and never renames one.
+
+        A corpus *is* its content (``corpus_id`` is a content hash); its name is a label. Saving
+        content that is already stored keeps the stored name, report and embeddings, and adds a
+        new name as an alias (listed in the manifest's ``aliases``, found by :meth:`find_corpus`).
+        """
         from engine.corpus import texts_hash
 
         directory = self.corpus_dir(corpus.corpus_id)
@@ -143,26 +149,46 @@ class Store:
             if not table.exists():
                 with _atomic_path(table) as tmp:
                     corpus.frame.write_parquet(tmp)
-            manifest = existing or {
+            if existing is not None:
+                aliases = existing.setdefault("aliases", [])
+                if corpus.name != existing.get("name") and corpus.name not in aliases:
+                    aliases.append(corpus.name)
+                    write_json_atomic(directory / "manifest.json", existing)
+                return existing
+            manifest = {
                 "corpus_id": corpus.corpus_id,
                 "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                 "embeddings": {},
+                "name": corpus.name,
+                "aliases": [],
+                "kind": corpus.kind,
+                "text_column": corpus.text_column,
+                "source": corpus.source,
+                "n_rows": len(corpus),
+                "columns": corpus.frame.columns,
+                "texts_hash": texts_hash(corpus.texts),
             }
-            manifest.update(
-                {
-                    "name": corpus.name,
-                    "kind": corpus.kind,
-                    "text_column": corpus.text_column,
-                    "source": corpus.source,
-                    "n_rows": len(corpus),
-                    "columns": corpus.frame.columns,
-                    "texts_hash": texts_hash(corpus.texts),
-                }
-            )
             if report is not None:
                 manifest["ingest_report"] = report.as_dict()
             write_json_atomic(directory / "manifest.json", manifest)
         return manifest
+
+    def add_corpus(self, corpus: Corpus, report: IngestReport) -> tuple[Corpus, IngestReport]:
+        """Store an ingested corpus and return what is now stored, with the report to show.
+
+        If the same content was stored before, the stored corpus is returned under its earlier
+        name, and the report says so (and names the alias just added).
+        """
+        stored_before = self.has_corpus(corpus.corpus_id)
+        manifest = self.save_corpus(corpus, report)
+        if not stored_before:
+            return corpus, report
+        name = manifest["name"]
+        note = (f"This content is already stored as {name!r} ({corpus.corpus_id}), so that corpus was opened "
+                "with its embeddings")
+        note += f"; {corpus.name!r} was added as another name for it." if corpus.name != name else "."
+        stored = dataclasses.replace(corpus, name=name)
+        return stored, dataclasses.replace(report, notes=(*report.notes, note))
 
     def _read_manifest(self, corpus_id: str) -> dict[str, Any] | None:
         path = self.corpus_dir(corpus_id) / "manifest.json"
@@ -203,12 +229,13 @@ class Store:
         return sorted(manifests, key=lambda m: m.get("created", ""), reverse=True)
 
     def find_corpus(self, name_or_id: str) -> str:
-        """Resolve a corpus id, a unique id prefix, or a corpus name to its id."""
+        """Resolve a corpus id, a corpus name, an alias, or a unique id prefix to its id."""
         manifests = self.list_corpora()
         exact = [m["corpus_id"] for m in manifests if m["corpus_id"] == name_or_id]
         if exact:
             return exact[0]
         by_name = [m["corpus_id"] for m in manifests if m.get("name") == name_or_id]
+        by_name = by_name or [m["corpus_id"] for m in manifests if name_or_id in m.get("aliases", ())]
         by_prefix = [m["corpus_id"] for m in manifests if m["corpus_id"].startswith(name_or_id)]
         matches = by_name or by_prefix
         if len(matches) == 1:

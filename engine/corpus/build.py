@@ -94,13 +94,14 @@ def build_corpus(
     position = pl.Series("__row", range(rows_read), dtype=pl.Int64)
     texts = frame[text_column].cast(pl.String)
     metadata = frame.drop(text_column)
-    id_source = _unique_id_column(metadata)
+    id_source, id_note = _id_column(metadata)
     if id_source is not None:
         ids = metadata[id_source].cast(pl.String)
         metadata = metadata.drop(id_source)
     else:
         ids = position.cast(pl.String)
-    metadata = metadata.rename({c: f"{c}_original" for c in metadata.columns if c in (ID_COLUMN, TEXT_COLUMN)})
+    renames = _reserved_renames(metadata.columns, taken=set(frame.columns))
+    metadata = metadata.rename(renames)
     metadata = _infer_metadata_types(metadata)
     table_out = pl.concat(
         [pl.DataFrame({ID_COLUMN: ids.alias(ID_COLUMN), TEXT_COLUMN: texts.alias(TEXT_COLUMN)}), metadata],
@@ -128,6 +129,10 @@ def build_corpus(
         notes.append(f"{duplicates} row(s) repeat an earlier text; they were kept.")
     if id_source is not None:
         notes.append(f"Row ids come from the {id_source!r} column.")
+    if id_note:
+        notes.append(id_note)
+    for old, new in renames.items():
+        notes.append(f"The metadata column {old!r} was renamed {new!r}: {old!r} is the name of a generated column.")
     corpus = Corpus(
         corpus_id=content_hash(table_out, kind=kind),
         name=name or table.name,
@@ -148,13 +153,33 @@ def build_corpus(
     return corpus, report
 
 
-def _unique_id_column(metadata: pl.DataFrame) -> str | None:
+def _reserved_renames(columns: list[str], *, taken: set[str]) -> dict[str, str]:
+    """New names for metadata columns called ``id``/``text``, clashing with no existing column."""
+    renames: dict[str, str] = {}
+    used = set(taken) | {ID_COLUMN, TEXT_COLUMN}
+    for name in columns:
+        if name in (ID_COLUMN, TEXT_COLUMN):
+            candidate, suffix = f"{name}_original", 2
+            while candidate in used:
+                candidate, suffix = f"{name}_original_{suffix}", suffix + 1
+            used.add(candidate)
+            renames[name] = candidate
+    return renames
+
+
+def _id_column(metadata: pl.DataFrame) -> tuple[str | None, str | None]:
+    """The column named ``id`` if its values are unique and present, and a note if one was refused."""
     for name in metadata.columns:
         if name.lower() == ID_COLUMN:
             series = metadata[name]
-            if series.null_count() == 0 and series.n_unique() == series.len():
-                return name
-    return None
+            missing, repeated = series.null_count(), series.len() - series.n_unique()
+            if missing == 0 and repeated == 0:
+                return name, None
+            problems = ", ".join(p for p in (f"{repeated:,} repeated" if repeated else "",
+                                             f"{missing:,} missing" if missing else "") if p)
+            return None, (f"The {name!r} column has {problems} value(s), so it cannot identify rows: row ids are "
+                          "the rows' positions in the file, and the column is kept as metadata.")
+    return None, None
 
 
 def _infer_metadata_types(metadata: pl.DataFrame) -> pl.DataFrame:

@@ -5,7 +5,7 @@ from engine.errors import CorpusError
 
 
 def decode_bytes(data: bytes) -> tuple[str, str, tuple[str, ...]]:
-    """Decode file bytes: UTF-8, UTF-8 with BOM, UTF-16 with BOM, then Latin-1 with a note.
+    """Decode file bytes: UTF-8, UTF-8/UTF-16/UTF-32 with a BOM, then Latin-1 with a note.
 
     Returns:
         (text, encoding name, notes)
@@ -15,6 +15,15 @@ def decode_bytes(data: bytes) -> tuple[str, str, tuple[str, ...]]:
     """
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8", errors="strict"), "utf-8-sig", ()
+    # UTF-32's little-endian mark starts with UTF-16's, so it is tested first.
+    if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        try:
+            return data.decode("utf-32"), "utf-32", ()
+        except UnicodeDecodeError as exc:
+            raise CorpusError(
+                f"The file starts with a UTF-32 byte-order mark but byte {exc.start} is not valid UTF-32. "
+                "Re-save it as UTF-8."
+            ) from exc
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16"), "utf-16", ()

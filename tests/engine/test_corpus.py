@@ -169,3 +169,31 @@ def test_reading_from_a_path_matches_reading_bytes(tmp_path):
 def test_missing_path_is_a_corpus_error(tmp_path):
     with pytest.raises(CorpusError, match="No such file"):
         load_corpus(tmp_path / "nope.csv")
+
+
+# -- issue 8.16: nothing is lost silently ----------------------------------------------------------
+def test_repeated_header_names_keep_every_column_and_say_so():
+    corpus, report = load_corpus(b"text,a,a,a_1\nhello,1,2,3\nworld,4,5,6\n", filename="c.csv")
+    assert len(corpus.metadata_columns) == 3
+    values = sorted(corpus.frame.row(0)[2:])
+    assert values == [1, 2, 3]  # no column was overwritten by another
+    assert any("renamed" in note and "'a'" in note for note in report.notes)
+
+
+def test_a_cell_over_128_kb_is_truncated_not_refused():
+    long_text = "w" * 200_000
+    corpus, report = load_corpus(f"text,label\n{long_text},a\nshort,b\n".encode(), filename="c.csv",
+                                 settings=Settings(max_text_chars=1_000))
+    assert corpus.texts == ["w" * 1_000, "short"] and report.truncated == 1
+
+
+def test_utf32_with_a_bom_is_decoded_as_utf32():
+    corpus, report = load_corpus("text,n\nÜber alles,1\nzwei,2\n".encode("utf-32"), filename="c.csv")
+    assert corpus.texts == ["Über alles", "zwei"] and report.encoding == "utf-32"
+
+
+def test_duplicate_ids_fall_back_to_positions_with_a_note():
+    corpus, report = load_corpus(b"id,text\nx,hello\nx,world\n", filename="c.csv")
+    assert corpus.ids == ["0", "1"]
+    assert corpus.frame["id_original"].to_list() == ["x", "x"]
+    assert any("'id'" in note and "position" in note for note in report.notes)

@@ -101,3 +101,25 @@ def test_default_root_honours_embedscape_home(monkeypatch, tmp_path):
     assert default_root() == tmp_path / "elsewhere"
     monkeypatch.delenv("EMBEDSCAPE_HOME")
     assert "embedscape" in str(default_root())
+
+
+# -- issue 8.16: a corpus is its content; a name is a label ----------------------------------------
+def test_adding_content_already_stored_opens_it_keeps_its_name_and_adds_an_alias(fresh_store):
+    first, report = _corpus(["a b", "c d"], name="papers")
+    fresh_store.add_corpus(first, report)
+    again, report2 = _corpus(["a b", "c d"], name="papers-copy")
+    stored, note_report = fresh_store.add_corpus(again, report2)
+    assert stored.corpus_id == first.corpus_id and stored.name == "papers"
+    manifest = fresh_store.manifest(first.corpus_id)
+    assert manifest["name"] == "papers" and manifest["aliases"] == ["papers-copy"]
+    assert any("already stored" in n and "papers" in n for n in note_report.notes)
+    assert fresh_store.find_corpus("papers-copy") == first.corpus_id
+    assert fresh_store.find_corpus("papers") == first.corpus_id
+
+
+def test_save_corpus_never_renames_a_stored_corpus(fresh_store):
+    first, report = _corpus(["x", "y"], name="one")
+    fresh_store.save_corpus(first, report)
+    renamed, _ = _corpus(["x", "y"], name="two")
+    fresh_store.save_corpus(renamed)
+    assert fresh_store.manifest(first.corpus_id)["name"] == "one"
