@@ -17,8 +17,11 @@ Example:
 """
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Literal
+
+import polars as pl
 
 from engine.config import Settings
 from engine.corpus.build import (
@@ -29,13 +32,13 @@ from engine.corpus.build import (
     text_column_candidates,
     texts_hash,
 )
-from engine.corpus.decoding import decode_bytes
-from engine.corpus.delimited import parse_delimited
+from engine.corpus.decoding import decode_bytes, parse_text
+from engine.corpus.delimited import read_delimited
 from engine.corpus.formats import FORMATS, FileFormat, RawTable, detect_format
-from engine.corpus.jsonl import parse_jsonl
-from engine.corpus.parquet import parse_parquet
-from engine.corpus.txt import parse_txt
-from engine.errors import CorpusError, LimitError
+from engine.corpus.jsonl import read_jsonl
+from engine.corpus.source import Budget, Source
+from engine.corpus.txt import read_txt
+from engine.errors import CorpusError
 from engine.types import Corpus, IngestReport
 
 __all__ = [
@@ -51,62 +54,49 @@ def read_table(
     file_format: FileFormat | None = None,
     settings: Settings | None = None,
 ) -> RawTable:
-    """Decode and parse a corpus file.
+    """Decode and parse a corpus file, within the caps of ``settings``.
 
     Args:
-        source: A path, or the file's bytes (an upload).
+        source: A path (a regular file: symlinks, FIFOs and folders are refused), or the file's
+            bytes (an upload).
         filename: The original file name, used for the format and display name when ``source``
             is bytes.
         file_format: Overrides detection by extension.
         settings: Caps; defaults to :meth:`Settings.from_env`.
 
     Raises:
-        CorpusError: Empty, malformed, binary or refused files, with what to do about it.
-        LimitError: A file over the size cap.
+        CorpusError: Empty, malformed, binary, compressed or refused files, with what to do about it.
+        LimitError: A file over a cap (size, decoded size, rows, columns), raised as soon as it is passed.
     """
     settings = settings or Settings.from_env()
-    if isinstance(source, (str, Path)):
-        path = Path(source)
-        if not path.is_file():
-            raise CorpusError(f"No such file: {str(path)!r}. Check the path.")
-        size = path.stat().st_size
-        _check_size(size, settings)
-        data = path.read_bytes()
-        filename = filename or path.name
-    else:
-        data = bytes(source)
-        _check_size(len(data), settings)
-        filename = filename or "upload.txt"
-    fmt = file_format or detect_format(filename)
-    if fmt not in FORMATS:
-        raise CorpusError(f"file_format must be one of {', '.join(FORMATS)}; got {fmt!r}.")
-    name = Path(filename).stem or "corpus"
-    if not data.strip():
-        raise CorpusError(f"{filename!r} is empty. Upload a file with at least one line of text.")
+    if file_format is not None and file_format not in FORMATS:
+        raise CorpusError(f"file_format must be one of {', '.join(FORMATS)}; got {file_format!r}.")
+    src = Source.from_input(source, filename, settings)
+    fmt = file_format or detect_format(src.filename)
+    name = Path(src.filename).stem or "corpus"
+    if src.size == 0 or src.is_blank():
+        raise CorpusError(f"{src.filename!r} is empty. Upload a file with at least one line of text.")
+    budget = Budget.from_settings(settings)
     if fmt == "parquet":
-        frame = parse_parquet(data)
-        return RawTable(frame=frame, file_format=fmt, encoding="binary", notes=(), name=name)
-    text, encoding, notes = decode_bytes(data)
-    if fmt == "txt":
-        frame = parse_txt(text)
-    elif fmt == "jsonl":
-        frame, more = parse_jsonl(text)
-        notes += more
+        from engine.corpus.parquet import read_parquet  # pyarrow is imported only when needed
+
+        frame, notes = read_parquet(src, budget)
+        encoding = "binary"
     else:
-        frame, more = parse_delimited(text, "\t" if fmt == "tsv" else ",")
-        notes += more
+        def parse(stream: io.TextIOWrapper) -> tuple[pl.DataFrame, tuple[str, ...]]:
+            budget.rows = budget.used_bytes = 0  # a retry with another decoding starts afresh
+            if fmt == "txt":
+                return read_txt(stream, budget), ()
+            if fmt == "jsonl":
+                return read_jsonl(stream, budget)
+            return read_delimited(stream, "\t" if fmt == "tsv" else ",", budget)
+
+        (frame, notes), decoding = parse_text(src, parse, newline=None if fmt in ("txt", "jsonl") else "")
+        encoding = decoding.encoding
+        notes = ((decoding.note,) if decoding.note else ()) + notes
     if frame.height == 0:
-        raise CorpusError(f"{filename!r} has a header but no data rows. Add rows of text below the header.")
+        raise CorpusError(f"{src.filename!r} has a header but no data rows. Add rows of text below the header.")
     return RawTable(frame=frame, file_format=fmt, encoding=encoding, notes=notes, name=name)
-
-
-def _check_size(size: int, settings: Settings) -> None:
-    cap = settings.max_upload_mb * 1024 * 1024
-    if size > cap:
-        raise LimitError(
-            f"The file is {size / 1024 / 1024:.1f} MiB, over the {settings.max_upload_mb} MiB cap. "
-            "Split or sample it, or raise EMBEDSCAPE_MAX_UPLOAD_MB."
-        )
 
 
 def load_corpus(

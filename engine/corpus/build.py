@@ -182,12 +182,18 @@ def _id_column(metadata: pl.DataFrame) -> tuple[str | None, str | None]:
     return None, None
 
 
+_MAX_NUMBER_CHARS = 40
+_HASH_CHUNK_ROWS = 50_000
+
+
 def _infer_metadata_types(metadata: pl.DataFrame) -> pl.DataFrame:
     """Turn all-numeric string columns into numbers, so they can colour a map or rank an axis."""
     columns = []
     for name in metadata.columns:
         series = metadata[name]
-        if series.dtype == pl.String:
+        # 40 characters: longer digit strings (a 5,000-digit "integer") are identifiers or junk,
+        # and would become inf or overflow as numbers.
+        if series.dtype == pl.String and (series.str.len_chars().max() or 0) <= _MAX_NUMBER_CHARS:
             blank_to_null = series.str.strip_chars().replace("", None)
             for dtype in (pl.Int64, pl.Float64):
                 cast = blank_to_null.cast(dtype, strict=False)
@@ -199,12 +205,20 @@ def _infer_metadata_types(metadata: pl.DataFrame) -> pl.DataFrame:
 
 
 def content_hash(frame: pl.DataFrame, *, kind: str = "texts") -> str:
-    """A stable hash of a corpus table (column names, types and every value)."""
+    """A stable hash of a corpus table (column names, types and every value).
+
+    Values are hashed in slices, so hashing never holds a second copy of a whole column; the
+    digest equals that of each column's values joined by ``\x1f`` (nulls as ``\x00``).
+    """
     digest = hashlib.sha256(kind.encode())
     for name in frame.columns:
         series = frame[name]
         digest.update(f"\x1e{name}\x1f{series.dtype}\x1f".encode())
-        digest.update(series.cast(pl.String).fill_null("\x00").str.join("\x1f").item().encode())
+        for start in range(0, max(series.len(), 1), _HASH_CHUNK_ROWS):
+            piece = series.slice(start, _HASH_CHUNK_ROWS).cast(pl.String).fill_null("\x00")
+            if start:
+                digest.update(b"\x1f")
+            digest.update(piece.str.join("\x1f").item().encode())
     return digest.hexdigest()[:16]
 
 

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import csv
-import io
+from collections.abc import Iterable
 
 import polars as pl
 
+from engine.corpus.columns import ColumnBuilder
+from engine.corpus.source import Budget
 from engine.errors import CorpusError
 
 # Python's csv module refuses fields over 128 KiB by default, and reports it as a parse error
@@ -14,24 +16,26 @@ from engine.errors import CorpusError
 _FIELD_LIMIT = 2**31 - 1
 
 
-def parse_delimited(text: str, delimiter: str) -> tuple[pl.DataFrame, tuple[str, ...]]:
+def read_delimited(stream: Iterable[str], delimiter: str, budget: Budget) -> tuple[pl.DataFrame, tuple[str, ...]]:
+    """Parse CSV/TSV text (an iterable of lines that keep their line endings) within ``budget``."""
     if csv.field_size_limit() < _FIELD_LIMIT:
         csv.field_size_limit(_FIELD_LIMIT)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    reader = csv.reader(stream, delimiter=delimiter, strict=True)
+    kind = "TSV" if delimiter == "\t" else "CSV"
     try:
         header = next(reader)
     except StopIteration:
         raise CorpusError("The file is empty: it has no header row and no data. Upload a file with rows of text.") from None
     except csv.Error as exc:
-        raise CorpusError(f"Malformed {'TSV' if delimiter == chr(9) else 'CSV'} on line 1: {exc}.") from exc
+        raise CorpusError(f"Malformed {kind} on line 1: {exc}. Check the quotes on that line.") from None
     header = [h.strip() for h in header]
     if not any(header):
         raise CorpusError("The first line (the header) is empty. Put column names on line 1.")
-    names, rename_notes = unique_names(header)
+    budget.columns(len(header))
+    names, notes = unique_names(header)
     width = len(names)
-    columns: list[list[str | None]] = [[] for _ in range(width)]
+    columns = ColumnBuilder(budget, names)
     short_rows = 0
-    kind = "TSV" if delimiter == "\t" else "CSV"
     try:
         for row in reader:
             if not row:  # a blank line
@@ -45,17 +49,14 @@ def parse_delimited(text: str, delimiter: str) -> tuple[pl.DataFrame, tuple[str,
             if len(row) < width:
                 short_rows += 1
                 row = row + [None] * (width - len(row))  # type: ignore[list-item]
-            for column, value in zip(columns, row):
-                column.append(value)
+            columns.add_row(row)
     except csv.Error as exc:
         raise CorpusError(
             f"Malformed {kind} on line {reader.line_num}: {exc}. Check the quotes on that line."
-        ) from exc
-    notes: tuple[str, ...] = rename_notes
+        ) from None
     if short_rows:
         notes += (f"{short_rows} row(s) had fewer fields than the header; the missing fields were left empty.",)
-    frame = pl.DataFrame({name: pl.Series(name, col, dtype=pl.String) for name, col in zip(names, columns)})
-    return frame, notes
+    return columns.frame(), notes
 
 
 def unique_names(header: list[str]) -> tuple[list[str], tuple[str, ...]]:
