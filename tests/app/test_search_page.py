@@ -25,7 +25,7 @@ def _open(corpus_id: str, model_ids: tuple[str, ...], **values) -> AppTest:
 
 def test_semantic_search_finds_the_item_and_hands_hits_to_the_map(lee) -> None:
     item_id, text = lee.frame["id"][42], lee.frame["text"][42]
-    at = _open(lee.corpus_id, ("minilm-l3",), **{state.SEARCH_QUERY: text, state.SEARCH_MODE: "semantic"})
+    at = _open(lee.corpus_id, ("minilm-l3",), **{state.SEARCH_QUERIES: {"semantic": text}, state.SEARCH_MODE: "semantic"})
     table = at.dataframe[0].value
     assert str(table["id"].iloc[0]) == item_id
     assert list(table["score"]) == sorted(table["score"], reverse=True)
@@ -41,7 +41,7 @@ def test_semantic_search_finds_the_item_and_hands_hits_to_the_map(lee) -> None:
 
 def test_two_models_side_by_side_with_overlap_and_unique_marks(lee) -> None:
     at = _open(lee.corpus_id, ("minilm-l3", "glove-50d"),
-               **{state.SEARCH_QUERY: "firefighters battle bushfires", state.SEARCH_MODE: "semantic"})
+               **{state.SEARCH_QUERIES: {"semantic": "firefighters battle bushfires"}, state.SEARCH_MODE: "semantic"})
     frames = [df.value for df in at.dataframe]
     overlap = frames[0]
     assert "shared" in overlap.columns and 0 <= overlap["shared"].iloc[0] <= 10
@@ -54,14 +54,14 @@ def test_two_models_side_by_side_with_overlap_and_unique_marks(lee) -> None:
 
 
 def test_keyword_regex_highlights_and_bad_regex_is_a_clear_error(lee) -> None:
-    at = _open(lee.corpus_id, ("minilm-l3",), **{state.SEARCH_QUERY: r"\bfires?\b", state.SEARCH_MODE: "keyword"})
+    at = _open(lee.corpus_id, ("minilm-l3",), **{state.SEARCH_QUERIES: {"keyword": r"\bfires?\b"}, state.SEARCH_MODE: "keyword"})
     at.checkbox(key="search_regex").check().run()
     assert not at.exception and not at.error
     table = at.dataframe[0].value
     assert len(table) > 0 and all("fire" in t.lower() for t in table["text"])
     html = "".join(str(h.proto.body) for h in at.get("html"))
     assert "<mark" in html and "data-testid=\"search-highlights\"" in html
-    at.text_input(key=f"_w_{state.SEARCH_QUERY}").input("fire(").run()
+    at.text_input(key=f"_w_{state.SEARCH_QUERIES}_keyword").input("fire(").run()
     assert not at.exception
     assert at.error and "Invalid regular expression" in at.error[0].value
 
@@ -71,7 +71,7 @@ def test_vector_arithmetic_on_glove_vocabulary_gives_queen(words_corpus, store) 
 
     embed_corpus(words_corpus, "glove-50d", store=store)
     at = _open(words_corpus.corpus_id, ("glove-50d",),
-               **{state.SEARCH_QUERY: "king - man + woman", state.SEARCH_MODE: "arithmetic"})
+               **{state.SEARCH_QUERIES: {"arithmetic": "king - man + woman"}, state.SEARCH_MODE: "arithmetic"})
     corpus_hits = at.dataframe[0].value
     assert corpus_hits["text"].iloc[0] == "queen"  # the corpus itself (words demo) first
     assert not {"king", "man", "woman"} & set(corpus_hits["text"])
@@ -82,7 +82,7 @@ def test_vector_arithmetic_on_glove_vocabulary_gives_queen(words_corpus, store) 
 
 
 def test_hybrid_shows_its_weighting_and_more_like_this_leaves_the_item_out(lee) -> None:
-    at = _open(lee.corpus_id, ("minilm-l3",), **{state.SEARCH_QUERY: "Sydney bushfires", state.SEARCH_MODE: "hybrid"})
+    at = _open(lee.corpus_id, ("minilm-l3",), **{state.SEARCH_QUERIES: {"hybrid": "Sydney bushfires"}, state.SEARCH_MODE: "hybrid"})
     at.slider(key="search_dense_weight").set_value(0.7).run()
     assert not at.exception
     assert any("0.70 × semantic + 0.30 × BM25" in m.value for m in at.markdown)
@@ -93,14 +93,14 @@ def test_hybrid_shows_its_weighting_and_more_like_this_leaves_the_item_out(lee) 
     at.selectbox(key="search_open").set_value(opened).run()
     at.button(key="search_more_like_this").click().run()
     assert not at.exception
-    assert at.session_state[state.SEARCH_MODE] == "similar" and at.session_state[state.SEARCH_QUERY] == opened
+    assert at.session_state[state.SEARCH_MODE] == "similar" and at.session_state[state.SEARCH_ITEM] == opened
     similar = at.dataframe[0].value
     assert len(similar) == 10 and opened not in set(similar["id"].astype(str))
 
 
 def test_markdown_in_a_query_is_shown_literally(lee) -> None:
     query = "**bold** ![img](http://example.invalid/x.png)"
-    at = _open(lee.corpus_id, ("minilm-l3",), **{state.SEARCH_QUERY: query, state.SEARCH_MODE: "keyword"})
+    at = _open(lee.corpus_id, ("minilm-l3",), **{state.SEARCH_QUERIES: {"keyword": query}, state.SEARCH_MODE: "keyword"})
     assert not at.exception
     notes = [c.value for c in at.caption if "match the text" in c.value]
     assert notes and r"\*\*bold\*\*" in notes[0] and r"\!\[img\]" in notes[0]
