@@ -40,13 +40,15 @@ def item_picker(corpus_id: str, *, key: str, label_column: str | None, state_key
         corpus_id: The active corpus.
         key: Widget key prefix (unique on the page).
         label_column: The corpus's label column (``state.label_column``), or None.
-        state_key: The ``components.state`` key holding the chosen id (durable across pages; other
-            code may set it, e.g. "More like this" on a hit).
+        state_key: The ``components.state`` key holding the choice as ``dict(corpus_id, id)``
+            (durable across pages; other code may set it, e.g. "More like this" on a hit).
         label: The widget label.
         help_text: The widget help.
     """
     corpus = res.corpus(corpus_id)
-    current = state.get(state_key)
+    chosen = state.get(state_key)
+    # the choice belongs to one corpus: ids such as "12" exist in many corpora
+    current = chosen.get("id") if isinstance(chosen, dict) and chosen.get("corpus_id") == corpus_id else None
     n = len(corpus)
     if n <= ALL_ITEMS_LIMIT:
         rows = list(range(n))
@@ -71,8 +73,9 @@ def item_picker(corpus_id: str, *, key: str, label_column: str | None, state_key
     st.session_state[f"{key}_pick"] = str(current) if current is not None and str(current) in options else None
     return st.selectbox(label, options=list(options), key=f"{key}_pick", placeholder="type to search the items",
                         format_func=lambda i: f"[{i}] {options.get(i, '')}", help=help_text,
-                        on_change=_keep_pick, args=(f"{key}_pick", state_key))
+                        on_change=_keep_pick, args=(f"{key}_pick", state_key, corpus_id))
 
 
-def _keep_pick(widget_key: str, state_key: str) -> None:
-    state.set(state_key, st.session_state.get(widget_key))
+def _keep_pick(widget_key: str, state_key: str, corpus_id: str) -> None:
+    picked = st.session_state.get(widget_key)
+    state.set(state_key, None if picked is None else {"corpus_id": corpus_id, "id": str(picked)})

@@ -337,7 +337,7 @@ def render_open_hit(corpus_id: str, results: Mapping[str, SearchResult], *, labe
     state.set(state.FOCUS_ITEM, {"corpus_id": corpus.corpus_id, "id": str(opened)})
     if similar:
         state.set(state.SEARCH_MODE, "similar")
-        state.set(state.SEARCH_ITEM, str(opened))
+        state.set(state.SEARCH_ITEM, {"corpus_id": corpus.corpus_id, "id": str(opened)})
         st.rerun()
     with st.expander(f"Item {escape_markdown(opened)}", expanded=True):
         item_detail.render_item(corpus_id, str(opened))

@@ -28,7 +28,7 @@ WORD_SET: Final = "word_set"  # dict(corpus_id, texts: list[str]): selection as 
 # -- search page -----------------------------------------------------------------------------------
 SEARCH_QUERIES: Final = "search_queries"  # dict[mode, str]: the query typed in each search mode (each keeps its own)
 SEARCH_MODE: Final = "search_mode"  # str: semantic | keyword | hybrid | arithmetic | similar
-SEARCH_ITEM: Final = "search_item"  # str | None: the item id "More like this" searches from
+SEARCH_ITEM: Final = "search_item"  # dict(corpus_id, id: str) | None: the item "More like this" searches from
 
 # -- map page --------------------------------------------------------------------------------------
 MAP_MODEL: Final = "map_model"  # str | None: the model whose space the map shows (one of MODEL_IDS)

@@ -93,7 +93,8 @@ def test_hybrid_shows_its_weighting_and_more_like_this_leaves_the_item_out(lee) 
     at.selectbox(key="search_open").set_value(opened).run()
     at.button(key="search_more_like_this").click().run()
     assert not at.exception
-    assert at.session_state[state.SEARCH_MODE] == "similar" and at.session_state[state.SEARCH_ITEM] == opened
+    assert at.session_state[state.SEARCH_MODE] == "similar"
+    assert at.session_state[state.SEARCH_ITEM] == {"corpus_id": lee.corpus_id, "id": opened}
     similar = at.dataframe[0].value
     assert len(similar) == 10 and opened not in set(similar["id"].astype(str))
 
@@ -166,14 +167,12 @@ def test_more_like_this_picks_an_item_by_its_label(papers) -> None:
     picker = at.selectbox(key="search_item_pick")
     assert not at.text_input  # no id to type: a picker of items instead
     fire_id = papers.frame.filter(papers.frame["title"] == "Wildfire smoke and health")["id"][0]
-    shown = picker.format_func(fire_id) if hasattr(picker, "format_func") else None
-    assert shown is None or "Wildfire smoke and health" in shown
-    assert "Wildfire smoke and health" in " ".join(picker.options)
+    assert f"[{fire_id}] Wildfire smoke and health · Bushfire smoke exposure" in " ".join(picker.options)
     picker.set_value(fire_id).run()
     assert not at.exception and not at.error
     table = at.dataframe[0].value
     assert fire_id not in set(table["id"]) and table["title"].iloc[0] == "Firefighting drones"
-    assert at.session_state[state.SEARCH_ITEM] == fire_id
+    assert at.session_state[state.SEARCH_ITEM] == {"corpus_id": papers.corpus_id, "id": fire_id}
 
 
 def test_each_mode_keeps_its_own_query_and_switching_prints_no_warnings(lee) -> None:
