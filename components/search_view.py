@@ -131,8 +131,11 @@ _SCORE_HELP = {
 }
 
 
-def render_highlighted_hits(result: SearchResult, *, limit: int = 10) -> None:
-    """The top hits' texts with the matched words marked (keyword and hybrid modes)."""
+def render_highlighted_hits(result: SearchResult, *, limit: int = 10, labels: Sequence[str] | None = None) -> None:
+    """The top hits' texts with the matched words marked (keyword and hybrid modes).
+
+    ``labels`` (``res.item_labels`` with a label column chosen) are shown in bold before each text.
+    """
     spec = result.params.get("highlight")
     if not spec or result.hits.height == 0:
         return
@@ -141,9 +144,10 @@ def render_highlighted_hits(result: SearchResult, *, limit: int = 10) -> None:
                                      case_sensitive=spec["case_sensitive"])
     items = []
     for row, spans in zip(top.iter_rows(named=True), all_spans):
+        label = f"<b>{html.escape(labels[int(row['row'])])}</b> · " if labels is not None else ""
         items.append(
             f'<li style="margin-bottom:0.35em"><span style="opacity:0.6">{int(row["rank"])}. '
-            f'[{html.escape(str(row["id"]))}]</span> {highlighted_html(row["text"], spans)}</li>'
+            f'[{html.escape(str(row["id"]))}]</span> {label}{highlighted_html(row["text"], spans)}</li>'
         )
     st.html('<ol style="list-style:none;padding-left:0;font-size:0.92rem" data-testid="search-highlights">'
             + "".join(items) + "</ol>")

@@ -23,6 +23,7 @@ st.caption("Check what the space *means*: a query, its nearest items in each mod
 
 corpus = res.corpus(corpus_id)
 label_column = state.label_column(corpus_id)
+labels = res.item_labels(corpus_id, label_column) if label_column else None
 if state.get(state.SEARCH_MODE) not in search_view.MODES:
     state.set(state.SEARCH_MODE, "semantic")
 mode = st.radio("Mode", options=list(search_view.MODES), format_func=search_view.MODES.__getitem__, horizontal=True,
@@ -88,13 +89,13 @@ with user_errors():
                 search_view.render_notes(result)
                 search_view.render_hits_table(result, key=f"search_table_{name}", corpus_id=corpus_id,
                                               label_column=label_column)
-                search_view.render_highlighted_hits(result, limit=5)
+                search_view.render_highlighted_hits(result, limit=5, labels=labels)
     else:
         title = f"{first.hits.height} hits" + (f" · {resolve_model(first.model_id).display_name}" if first.model_id else "")
         st.subheader(title)
         search_view.render_notes(first)
         search_view.render_hits_table(first, key="search_table", corpus_id=corpus_id, label_column=label_column)
-        search_view.render_highlighted_hits(first, limit=options["k"])
+        search_view.render_highlighted_hits(first, limit=options["k"], labels=labels)
     st.caption("Select a row to open the item in full.")
     search_view.open_clicked_hit()
 

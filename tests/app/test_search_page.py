@@ -159,6 +159,9 @@ def test_metadata_named_score_row_rank_and_label_column_on_the_page(papers, mode
     titles = dict(zip(papers.frame["id"], papers.frame["title"]))
     assert list(table["title"]) == [titles[str(i)] for i in table["id"]]  # the label column, per hit
     assert "bushfire" in " ".join(table["text"]).lower()
+    if mode in ("keyword", "hybrid"):  # the highlighted list names each hit by its label too
+        html = "".join(str(h.proto.body) for h in at.get("html"))
+        assert f"<b>{titles[str(table['id'].iloc[0])]}</b>" in html
 
 
 def test_more_like_this_picks_an_item_by_its_label(papers) -> None:
