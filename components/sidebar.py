@@ -100,8 +100,9 @@ def render_label_picker(corpus_id: str) -> None:
     chosen = state.label_column(corpus_id, default=guess_label_column(corpus))
     options: list[str | None] = [None, *candidates]
     widget_key = f"_w_label_column_{corpus_id}"
-    if widget_key not in st.session_state or st.session_state[widget_key] not in options:
-        st.session_state[widget_key] = chosen if chosen in options else None
+    # always from the durable choice (as state.bind does): a widget key carried over from another
+    # page reads back as None after a page switch, which reset the label column on every page change
+    st.session_state[widget_key] = chosen if chosen in options else None
     picked = st.sidebar.selectbox(
         "Label column",
         options=options,

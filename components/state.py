@@ -26,8 +26,9 @@ AXIS_POLE: Final = "axis_pole"  # dict(corpus_id, ids: list[str], texts: list[st
 WORD_SET: Final = "word_set"  # dict(corpus_id, texts: list[str]): selection as a bias word set
 
 # -- search page -----------------------------------------------------------------------------------
-SEARCH_QUERY: Final = "search_query"  # str: the last query typed on the Search page
+SEARCH_QUERIES: Final = "search_queries"  # dict[mode, str]: the query typed in each search mode (each keeps its own)
 SEARCH_MODE: Final = "search_mode"  # str: semantic | keyword | hybrid | arithmetic | similar
+SEARCH_ITEM: Final = "search_item"  # dict(corpus_id, id: str) | None: the item "More like this" searches from
 
 # -- map page --------------------------------------------------------------------------------------
 MAP_MODEL: Final = "map_model"  # str | None: the model whose space the map shows (one of MODEL_IDS)
@@ -54,8 +55,9 @@ _DEFAULTS: Final[dict[str, Any]] = {
     FOCUS_ITEM: None,
     AXIS_POLE: None,
     WORD_SET: None,
-    SEARCH_QUERY: "",
+    SEARCH_QUERIES: {},
     SEARCH_MODE: "semantic",
+    SEARCH_ITEM: None,
     MAP_MODEL: None,
     MAP_METHOD: "umap",
     MAP_DIMS: "2-D",
@@ -106,6 +108,19 @@ def bind(name: str) -> dict[str, Any]:
     shadow = f"_w_{name}"
     st.session_state[shadow] = get(name)
     return {"key": shadow, "on_change": _keep, "args": (name,)}
+
+
+def bind_entry(name: str, entry: str) -> dict[str, Any]:
+    """Like :func:`bind` for one entry of a dict-valued key (e.g. one search mode's query)."""
+    shadow = f"_w_{name}_{entry}"
+    st.session_state[shadow] = (get(name) or {}).get(entry, "")
+    return {"key": shadow, "on_change": _keep_entry, "args": (name, entry)}
+
+
+def _keep_entry(name: str, entry: str) -> None:
+    values = dict(get(name) or {})
+    values[entry] = st.session_state[f"_w_{name}_{entry}"]
+    st.session_state[name] = values
 
 
 def _keep(name: str) -> None:
