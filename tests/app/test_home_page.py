@@ -7,6 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from components import state
+from components.feedback import WORD_JOINER
 from tests.bad_files import CASES
 from tests.conftest import ROOT
 
@@ -26,7 +27,7 @@ def _markdown(at: AppTest) -> list[str]:
 
 def _messages(at: AppTest) -> str:
     """The page's messages as a reader sees them (escape_markdown's backslashes removed)."""
-    return re.sub(r"\\(.)", r"\1", "\n".join(_markdown(at)))
+    return re.sub(r"\\(.)", r"\1", "\n".join(_markdown(at))).replace(WORD_JOINER, "")
 
 
 def test_home_loads_demo_embeds_and_sets_state(home: AppTest):
