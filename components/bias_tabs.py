@@ -93,10 +93,11 @@ def load_model(model: BiasModel) -> None:
     if embedder.loaded:
         return
     started = time.perf_counter()
-    with st.status(f"Loading {model.display_name}…", expanded=True) as status:
-        st.write(f"Loading {model.display_name} for word lookups (once per server).")
+    name = escape_markdown(model.display_name)  # status labels are Markdown; a typed model name is user text
+    with st.status(f"Loading {name}…", expanded=True) as status:
+        st.write(f"Loading {name} for word lookups (once per server).")
         embedder.load()
-        status.update(label=f"{model.display_name} loaded in {time.perf_counter() - started:.1f} s",
+        status.update(label=f"{name} loaded in {time.perf_counter() - started:.1f} s",
                       state="complete", expanded=False)
 
 
@@ -113,11 +114,12 @@ def prepare_words(model: BiasModel, words: Iterable[str]) -> None:
         return
     started = time.perf_counter()
     how = f"through {len(model.templates)} template(s)" if model.templates else "one by one"
-    with st.status(f"Embedding {todo:,} words with {model.display_name}…", expanded=True) as status:
+    name = escape_markdown(model.display_name)
+    with st.status(f"Embedding {todo:,} words with {name}…", expanded=True) as status:
         update, finish = progress_reporter(f"Embedding words {how}")
         embedder.embed(wanted, progress=update)
         finish()
-        status.update(label=f"{model.display_name} ready: {todo:,} words embedded in "
+        status.update(label=f"{name} ready: {todo:,} words embedded in "
                             f"{time.perf_counter() - started:.1f} s (remembered for the next runs)",
                       state="complete", expanded=False)
 
@@ -205,7 +207,7 @@ def direction_results(model: BiasModel, corpus_id: str, inputs: DirectionInputs)
         bias_view.render_direct_bias(report.direct_bias)
     st.subheader("The active corpus along the direction")
     if model.model_id not in res.embedded_model_ids(corpus_id):
-        st.info(f"This corpus is not embedded with {model.display_name}: embed it on the Home page to rank "
+        st.info(f"This corpus is not embedded with {escape_markdown(model.display_name)}: embed it on the Home page to rank "
                 "its items along the direction.")
         return
     corpus_ranking(model, corpus_id, inputs.spec, name=direction.axis.name,

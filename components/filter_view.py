@@ -33,7 +33,7 @@ def _widget_kind(series: pl.Series) -> str:
 def column_condition(corpus: Corpus, column: str, *, key: str) -> MetadataFilter | None:
     """The control for one column; the condition it sets, or None while it keeps everything."""
     series = corpus.frame[column]
-    label = escape_markdown(column)
+    label = escape_markdown(column)  # labels and help tooltips are Markdown
     kind = _widget_kind(series)
     if kind == "range":
         finite = series.cast(pl.Float64).drop_nulls().drop_nans()
@@ -43,15 +43,15 @@ def column_condition(corpus: Corpus, column: str, *, key: str) -> MetadataFilter
         if series.dtype.is_integer():
             low, high = int(low), int(high)
         chosen = st.slider(label, low, high, (low, high), key=key,
-                           help=f"Keep items whose {column} lies in this range (ends included).")
+                           help=f"Keep items whose {label} lies in this range (ends included).")
         return MetadataFilter(column, low=chosen[0], high=chosen[1]) if tuple(chosen) != (low, high) else None
     if kind == "values":
         options = sorted(str(v) for v in series.drop_nulls().unique().to_list())
         picked = st.multiselect(label, options=options, key=key, placeholder="any value",
-                                help=f"Keep items whose {column} is one of these (empty = any).")
+                                help=f"Keep items whose {label} is one of these (empty = any).")
         return MetadataFilter(column, values=tuple(picked)) if picked else None
     needle = st.text_input(f"{label} contains", key=key, placeholder="any text",
-                           help=f"Keep items whose {column} contains this text (ignores case; plain text, no regex).")
+                           help=f"Keep items whose {label} contains this text (ignores case; plain text, no regex).")
     return MetadataFilter(column, contains=needle) if needle else None
 
 

@@ -209,7 +209,7 @@ def run_embedding(corpus: Corpus, names: list[str]) -> None:
     st.session_state[_EMBED_RUN] = {"done": [], "running": None}
     for spec in specs:
         st.session_state[_EMBED_RUN]["running"] = spec.display_name
-        update, finish = progress_reporter(f"Embedding with {spec.display_name}")
+        update, finish = progress_reporter(f"Embedding with {escape_markdown(spec.display_name)}")
         try:
             result = embed_corpus(corpus, spec, store=res.store(), progress=update)
         except EmbedscapeError as exc:

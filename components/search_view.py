@@ -6,7 +6,6 @@ user typed or uploaded is ever rendered as markup or script.
 from __future__ import annotations
 
 import html
-import io
 from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any
@@ -17,6 +16,7 @@ import streamlit as st
 from components import item_detail, state
 from components import resources as res
 from components.feedback import escape_markdown
+from engine.export import to_csv_bytes, to_parquet_bytes
 from engine.models import resolve_model
 from engine.search import SearchResult, highlight_spans_many, metadata_names
 
@@ -194,11 +194,10 @@ def render_export(results: Mapping[str, SearchResult], *, key: str) -> None:
     if frame.height == 0:
         return
     left, right = st.columns(2)
-    left.download_button("Download CSV", frame.write_csv().encode("utf-8"), file_name="search_hits.csv",
-                         mime="text/csv", key=f"{key}_csv", help="Every model's hits in one table.")
-    buffer = io.BytesIO()
-    frame.write_parquet(buffer)
-    right.download_button("Download Parquet", buffer.getvalue(), file_name="search_hits.parquet",
+    left.download_button("Download CSV", to_csv_bytes(frame), file_name="search_hits.csv", mime="text/csv",
+                         key=f"{key}_csv", help="Every model's hits in one table. Cells starting with = + - @ "
+                         "get a leading ' so a spreadsheet shows them as text, never runs them.")
+    right.download_button("Download Parquet", to_parquet_bytes(frame), file_name="search_hits.parquet",
                           mime="application/octet-stream", key=f"{key}_parquet",
                           help="The same table as Parquet (keeps column types).")
 
@@ -224,7 +223,7 @@ def render_hits_map(corpus: Any, result: SearchResult, *, key: str) -> None:
     rows = result.rows
     figure = hits_map_figure(corpus, result, projection)
     st.plotly_chart(figure, key=key, width="stretch", config={"displaylogo": False})
-    st.caption(f"Red rings: the {len(rows)} hits of {result.model_id} on its default UMAP layout.")
+    st.caption(f"Red rings: the {len(rows)} hits of {escape_markdown(result.model_id)} on its default UMAP layout.")
 
 
 def hits_map_figure(corpus: Any, result: SearchResult, projection: Any) -> Any:

@@ -7,6 +7,7 @@ import streamlit as st
 
 from components import resources as res
 from components import state
+from components.feedback import escape_markdown
 from engine.demo import DEFAULT_DEMO_ID
 from engine.models import resolve_model
 
@@ -131,7 +132,7 @@ def _corpus_from_link(manifests: list[dict]) -> str | None:
     for manifest in manifests:
         if wanted in (manifest["corpus_id"], manifest.get("name")):
             return manifest["corpus_id"]
-    st.sidebar.warning(f"The link names a corpus ({wanted[:40]!r}) that is not in this workspace.")
+    st.sidebar.warning(f"The link names a corpus ({escape_markdown(repr(wanted[:40]))}) that is not in this workspace.")
     return None
 
 

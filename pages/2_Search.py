@@ -7,7 +7,7 @@ import streamlit as st
 
 from components import filter_view, search_view, sidebar, state
 from components import resources as res
-from components.feedback import user_errors
+from components.feedback import escape_markdown, user_errors
 from components.item_picker import item_picker
 from engine.errors import SearchError
 from engine.models import resolve_model
@@ -73,9 +73,9 @@ with user_errors():
     bar = st.columns([2, 2, 3])
     if MAP_PAGE.exists() and bar[0].button("Show on map", key="search_show_on_map", type="primary",
                                            help=f"Highlight these {first.hits.height} hits on the Map page "
-                                                f"({first.model_id or 'keyword'} results)."):
+                                                f"({escape_markdown(first.model_id or 'keyword')} results)."):
         st.switch_page("pages/1_Map.py")
-    bar[1].caption(f"{first.hits.height} hits ready for the map ({first.model_id or 'keyword search'}).")
+    bar[1].caption(f"{first.hits.height} hits ready for the map ({escape_markdown(first.model_id or 'keyword search')}).")
     with bar[2]:
         search_view.render_export(results, key="search_export")
 
@@ -85,13 +85,13 @@ with user_errors():
         st.caption("“only <model>” marks a hit no other chosen model returned.")
         for column_ui, (name, result) in zip(st.columns(len(results)), results.items()):
             with column_ui:
-                st.markdown(f"**{resolve_model(name).display_name}**")
+                st.markdown(f"**{escape_markdown(resolve_model(name).display_name)}**")  # a typed model name
                 search_view.render_notes(result)
                 search_view.render_hits_table(result, key=f"search_table_{name}", corpus_id=corpus_id,
                                               label_column=label_column)
                 search_view.render_highlighted_hits(result, limit=5, labels=labels)
     else:
-        title = f"{first.hits.height} hits" + (f" · {resolve_model(first.model_id).display_name}" if first.model_id else "")
+        title = f"{first.hits.height} hits" + (f" · {escape_markdown(resolve_model(first.model_id).display_name)}" if first.model_id else "")
         st.subheader(title)
         search_view.render_notes(first)
         search_view.render_hits_table(first, key="search_table", corpus_id=corpus_id, label_column=label_column)

@@ -1,0 +1,88 @@
+"""Issue 11: the pages' CSV exports neutralise spreadsheet formulas; Parquet exports stay exact.
+
+Each test drives a real page under AppTest on a small corpus whose texts and metadata start with
+``=``, ``+``, ``-`` and ``@``, and reads back the bytes the page handed to ``st.download_button``.
+"""
+from __future__ import annotations
+
+import csv
+import io
+
+import polars as pl
+import pytest
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+
+from components import state
+from tests.app.pages import open_page
+
+FORMULA = "=cmd|' /C calc'!A0"
+STARTS = [FORMULA, "+SUM(1,2)", "-x+1", "@SUM(A1)", "plain"]
+
+
+@pytest.fixture(scope="module")
+def formula_corpus(store, embedded):
+    """40 fire/flood sentences; every fifth text, and the ``cell`` metadata, start like a formula."""
+    from engine.corpus import build_corpus, read_table
+
+    rows = ["text,cell,delta"]
+    for i in range(40):
+        start = STARTS[i % len(STARTS)]
+        topic = "fire crews fight a bushfire" if i % 2 else "the river flood rises"
+        text = f"{start} {topic} {i}"
+        rows.append(",".join(f'"{v}"' for v in (text.replace('"', '""'), start, str(i - 20))))
+    table = read_table("\n".join(rows).encode(), filename="formulas.csv")
+    corpus, report = build_corpus(table, text_column="text", name="formulas")
+    store.save_corpus(corpus, report)
+    embedded(corpus, "minilm-l3")
+    return corpus
+
+
+@pytest.fixture
+def downloads(monkeypatch) -> dict[str, bytes]:
+    """file name -> the bytes a page passed to st.download_button during the test."""
+    captured: dict[str, bytes] = {}
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def record(self, path_or_data, mimetype, kind, filename=None):
+        if filename and isinstance(path_or_data, bytes):
+            captured[filename] = path_or_data
+        return original(self, path_or_data, mimetype, kind, filename)
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", record)
+    return captured
+
+
+def _csv_rows(data: bytes) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
+
+
+def assert_formulas_neutralised(data: bytes, *, numeric: str) -> None:
+    """No string cell starts a formula; the formula shows as written after a ' ; numbers untouched."""
+    rows = _csv_rows(data)
+    assert rows
+    for row in rows:
+        for name, value in row.items():
+            if name != numeric:
+                assert not value[:1] in ("=", "+", "@") and not (value.startswith("-") and not _number(value)), (
+                    name, value)
+        assert _number(row[numeric]) and int(float(row[numeric])) in range(-20, 20)  # no ' on a number
+    cells = [value for row in rows for value in row.values()]
+    assert any(value.startswith("'" + FORMULA) for value in cells)
+
+
+def _number(value: str) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
+
+
+def test_search_csv_export_neutralises_formulas_and_parquet_is_exact(formula_corpus, downloads):
+    at = open_page("pages/2_Search.py", formula_corpus.corpus_id, ("minilm-l3",),
+                   **{state.SEARCH_QUERIES: {"keyword": "bushfire"}, state.SEARCH_MODE: "keyword"})
+    assert not at.exception
+    assert_formulas_neutralised(downloads["search_hits.csv"], numeric="delta")
+    exact = pl.read_parquet(io.BytesIO(downloads["search_hits.parquet"]))
+    assert set(exact["text"]) <= set(formula_corpus.texts) and any(t.startswith(FORMULA) for t in exact["text"])
+    assert exact["delta"].dtype.is_integer() and exact["delta"].min() < 0
