@@ -45,3 +45,12 @@ class Settings:
             max_text_chars=_env_int("EMBEDSCAPE_MAX_TEXT_CHARS", base.max_text_chars),
             batch_size=_env_int("EMBEDSCAPE_BATCH_SIZE", base.batch_size),
         )
+
+
+# -- Axes policy (docs/architecture.md, Axes) ---------------------------------------------------------
+# A probe's stability band refits the probe per resample (~0.1 s per ridge refit at 2.6k labelled
+# rows, 384-d, under load): cap its resamples, and skip it above this many labelled rows.
+AXES_PROBE_BAND_MAX_RESAMPLES = 50
+AXES_PROBE_BAND_MAX_ROWS = 5_000
+# A selection's "rest of the corpus" pole is represented by at most this many items (seeded sample).
+AXES_MAX_REST_SAMPLE = 5_000
