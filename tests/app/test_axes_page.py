@@ -190,3 +190,13 @@ def test_ranked_tables_show_the_label_column_beside_the_text(small_corpus, small
     # every listed item can be opened in full: one open button per table, waiting for a ticked row
     opens = [b for b in at.button if "open it in full" in b.label]
     assert len(opens) >= len(listed) and all(b.disabled for b in opens)
+
+
+def test_colour_the_map_payload_keeps_scored_items_only():
+    from components.handoff import color_scores_payload
+
+    payload = color_scores_payload("c1", "good ↔ bad", "m", ["a", "b", "c"], [0.5, float("nan"), -0.25])
+    assert payload == {"corpus_id": "c1", "name": "good ↔ bad", "model_id": "m", "ids": ["a", "c"],
+                       "scores": [0.5, -0.25]}
+    with pytest.raises(ValueError):
+        color_scores_payload("c1", "x", "m", ["a"], [0.1, 0.2])

@@ -520,3 +520,23 @@ def test_module_docstring_examples_run():
 
     result = doctest.testmod(axes, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_an_axis_saved_before_recipes_were_typed_keeps_its_meaning(small_corpus, small_embeddings, store):
+    """An unversioned expression record (old grammar: `-bad + good` = the words "-bad" and "good")
+    is rebuilt as it was saved, and saving the typed v2 recipe under that name replaces it."""
+    store.save_json(small_corpus.corpus_id, "axes", "old-one", {
+        "key": "old-one", "name": "old one", "method": "expression",
+        "recipe": {"method": "expression", "expression": "police -fire"}, "labels": ["police -fire", "(origin)"],
+        "models": {}})
+    recipe = axes.recipe_for_saved(axes.saved_axis(store, small_corpus.corpus_id, "old one"))
+    assert recipe.grammar_version == 1 and [t.text for t in recipe.terms()] == ["police -fire"]
+    old = axes.fit_axis_from_recipe(recipe, SMALL_MODEL, store=store, corpus=small_corpus)
+    new = axes.fit_axis_from_recipe(axes.ExpressionRecipe(expression="police -fire", name="old one"), SMALL_MODEL,
+                                    store=store, corpus=small_corpus)
+    assert old.negative_vectors.shape[0] == 0 and new.negative_vectors.shape[0] == 1
+    assert float(old.axis.direction @ new.axis.direction) < 0.99  # two different axes
+    axes.save_axis(store, small_corpus.corpus_id, new)
+    record = axes.saved_axis(store, small_corpus.corpus_id, "old one")
+    assert record["recipe"]["grammar_version"] == 2 and set(record["models"]) == {SMALL_MODEL}
+    axes.delete_axis(store, small_corpus.corpus_id, "old one")
