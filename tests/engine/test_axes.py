@@ -540,3 +540,20 @@ def test_an_axis_saved_before_recipes_were_typed_keeps_its_meaning(small_corpus,
     record = axes.saved_axis(store, small_corpus.corpus_id, "old one")
     assert record["recipe"]["grammar_version"] == 2 and set(record["models"]) == {SMALL_MODEL}
     axes.delete_axis(store, small_corpus.corpus_id, "old one")
+
+
+def test_probe_bands_follow_the_policy_caps_in_config(ordinal_space):
+    from engine import config
+
+    embeddings, levels = ordinal_space
+    vectors = np.asarray(embeddings.vectors)
+    small = axes.fit_probe(vectors[:60], levels[:60], model_id="toy")
+    assert axes.band_plan(small, 200).n_resamples == config.AXES_PROBE_BAND_MAX_RESAMPLES
+    assert axes.band_plan(small, 20).n_resamples == 20 and axes.band_plan(small, 20).note == ""
+    rows = config.AXES_PROBE_BAND_MAX_ROWS + 1
+    big = axes.fit_probe(np.resize(vectors[:, :8], (rows, 8)) + np.random.default_rng(0).normal(size=(rows, 8)),
+                         np.resize(levels, rows), model_id="toy")
+    plan = axes.band_plan(big, 200)
+    assert plan.n_resamples == 0 and f"{config.AXES_PROBE_BAND_MAX_ROWS:,}" in plan.note
+    poles = axes.fit_axis_from_vectors(vectors[:3], vectors[3:6], model_id="toy")
+    assert axes.band_plan(poles, 500).n_resamples == 500  # only probes refit per resample
