@@ -67,12 +67,10 @@ def test_axes_page_shows_a_user_error_not_a_traceback(small_corpus, small_embedd
     assert any("operator" in e.value for e in at.error)
 
 
-def test_axes_page_compares_the_axis_across_two_models(small_corpus, small_embeddings, store):
-    from engine.embed import embed_corpus
-
+def test_axes_page_compares_the_axis_across_two_models(small_corpus, small_embeddings, embedded):
     # GloVe, not another model: the Search tests add it to this corpus too, so the sidebar's default
     # models for other areas' browser tests stay what they would be without this test
-    embed_corpus(small_corpus, "glove-50d", store=store)
+    embedded(small_corpus, "glove-50d")
     recipe = {"method": "poles", "positive": ["police"], "negative": ["fire"]}
     at = _open(small_corpus.corpus_id, models=(SMALL_MODEL, "glove-50d"), **{state.AXES_RECIPE: recipe})
     pairs = next(d.value for d in at.dataframe if "Spearman" in d.value.columns)
@@ -127,10 +125,8 @@ def test_axis_charts_escape_user_text_for_plotly():
     assert all("<b>" not in trace.name for trace in scatter.data)
 
 
-def test_cross_model_section_reports_a_model_that_cannot_rebuild_the_axis(small_corpus, small_embeddings, store):
-    from engine.embed import embed_corpus
-
-    embed_corpus(small_corpus, "glove-50d", store=store)
+def test_cross_model_section_reports_a_model_that_cannot_rebuild_the_axis(small_corpus, small_embeddings, embedded):
+    embedded(small_corpus, "glove-50d")
     recipe = {"method": "expression", "expression": "police - qqzzxq"}  # GloVe lacks the second word
     at = _open(small_corpus.corpus_id, models=(SMALL_MODEL, "glove-50d"), **{state.AXES_RECIPE: recipe})
     assert at.dataframe[0].value["rank"].iloc[0] == 1  # the first model's ranking is shown
@@ -167,11 +163,9 @@ def test_save_as_name_follows_the_current_axis(small_corpus, small_embeddings):
     assert at.text_input(key="axes_save_name").value == "gender"
 
 
-def test_ranked_tables_show_the_label_column_beside_the_text(small_corpus, small_embeddings, store):
+def test_ranked_tables_show_the_label_column_beside_the_text(small_corpus, small_embeddings, embedded):
     """Issue #8.8: the label column chosen in the sidebar is shown beside the text in every ranking table."""
-    from engine.embed import embed_corpus
-
-    embed_corpus(small_corpus, "glove-50d", store=store)
+    embedded(small_corpus, "glove-50d")
     recipe = PolesRecipe(positive=("police",), negative=("fire",))
     at = _open(small_corpus.corpus_id, models=(SMALL_MODEL, "glove-50d"), **{state.AXES_RECIPE: recipe})
     next(s for s in at.sidebar.selectbox if s.label == "Label column").set_value("article").run()
