@@ -194,3 +194,23 @@ def test_colour_the_map_payload_keeps_scored_items_only():
                        "scores": [0.5, -0.25]}
     with pytest.raises(ValueError):
         color_scores_payload("c1", "x", "m", ["a"], [0.1, 0.2])
+
+
+def test_the_label_column_chosen_on_one_page_holds_on_the_next(small_corpus, small_embeddings):
+    """The sidebar's label column came back empty after a page switch (its widget key is per page)."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import ROOT
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.session_state[state.CORPUS_ID] = small_corpus.corpus_id
+    at.session_state[state.MODEL_IDS] = (SMALL_MODEL,)
+    at.session_state[state.AXES_RECIPE] = PolesRecipe(positive=("police",), negative=("fire",))
+    at.run()
+    next(s for s in at.sidebar.selectbox if s.label == "Label column").set_value("article").run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    assert next(s for s in at.sidebar.selectbox if s.label == "Label column").value == "article"
+    assert "article" in at.dataframe[0].value.columns
+    next(s for s in at.sidebar.selectbox if s.label == "Label column").set_value("").run()  # (start of the text)
+    assert at.session_state[state.LABEL_COLUMNS][small_corpus.corpus_id] is None
