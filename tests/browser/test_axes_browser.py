@@ -50,6 +50,8 @@ def test_axes_tables_show_the_label_column_and_open_an_item(page, app_url, small
     wait_for_app(page, timeout=120_000)
     table = page.get_by_test_id("stDataFrame").first
     table.wait_for(timeout=60_000)
+    page.wait_for_timeout(800)  # let the grid canvas paint
+    screenshot(page, "axes_label_column")
     table.hover()
     box = table.bounding_box()
     page.mouse.click(box["x"] + 14, box["y"] + 35 + 17)  # the first row's tick box (the grid is a canvas)

@@ -12,12 +12,9 @@ from scipy.stats import spearmanr
 from engine import axes
 from engine.errors import AxisError
 from engine.types import Embeddings
+from engine.vectors import unit_rows
 
 SMALL_MODEL = "minilm-l3"
-
-
-def _unit_rows(matrix: np.ndarray) -> np.ndarray:
-    return (matrix / np.linalg.norm(matrix, axis=1, keepdims=True)).astype(np.float32)
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +30,7 @@ def ordinal_space():
     u = rng.normal(size=dim)
     u /= np.linalg.norm(u)
     noise = rng.normal(size=(n, dim)) / np.sqrt(dim) * 0.6
-    vectors = _unit_rows(levels[:, None] * 0.25 * u + noise + 0.3 * rng.normal(size=dim) / np.sqrt(dim))
+    vectors = unit_rows(levels[:, None] * 0.25 * u + noise + 0.3 * rng.normal(size=dim) / np.sqrt(dim))
     return Embeddings("synthetic", "toy", vectors), levels
 
 
