@@ -208,16 +208,16 @@ def neighbors(corpus_id: str, model_id: str, row: int, k: int) -> tuple[list[int
 # -- Axes (engine.axes: rankable axes) -------------------------------------------------------------
 # Axes are keyed by their recipe as canonical JSON (``axis_recipe_json``): a small string, so equal
 # recipes share a cache entry and no array is ever hashed. Values are read-only and shared.
-def axis_recipe_json(recipe: dict[str, Any]) -> str:
-    """The cache key of an axis recipe (canonical JSON)."""
-    import json
+def axis_recipe_json(recipe: Any) -> str:
+    """The cache key of an axis recipe (a typed recipe or its dict): canonical JSON."""
+    from engine.axes import recipe_json
 
-    return json.dumps(recipe, sort_keys=True, ensure_ascii=False)
+    return recipe_json(recipe)
 
 
 @st.cache_data(show_spinner=False)
-def axis_presets() -> list[dict[str, Any]]:
-    """The bundled axis presets (``poles`` recipes), from assets/axes/presets.json."""
+def axis_presets() -> list[Any]:
+    """The bundled axis presets (engine.axes.AxisPreset: a ``poles`` recipe + description)."""
     from engine.axes import load_presets
 
     return load_presets()
@@ -249,6 +249,13 @@ def axis_band(corpus_id: str, model_id: str, recipe_json: str, n_resamples: int)
 
     return stability_band(axis_fit(corpus_id, model_id, recipe_json), embeddings(corpus_id, model_id),
                           n_resamples=n_resamples)
+
+
+def axis_band_plan(corpus_id: str, model_id: str, recipe_json: str, n_resamples: int) -> Any:
+    """engine.axes.BandPlan: the resamples this axis's band may use under the probe caps, and why."""
+    from engine.axes import band_plan
+
+    return band_plan(axis_fit(corpus_id, model_id, recipe_json), n_resamples)
 
 
 @st.cache_data(show_spinner="Fitting probes on few and on all labelled items…", max_entries=32)
@@ -316,33 +323,21 @@ def axis_rankability(corpus_id: str, model_id: str, recipe_json: str, column: st
                        valid=ranking.valid).as_dict()
 
 
-def axis_color_scores(corpus_id: str, model_id: str, recipe_json: str) -> dict[str, Any]:
-    """The ``state.COLOR_SCORES`` hand-off for the Map: every ranked item's score on the axis."""
-    from engine.axes import color_scores_payload
-
-    return color_scores_payload(corpus(corpus_id), axis_ranking(corpus_id, model_id, recipe_json))
-
-
 def second_axis_choices(corpus_id: str) -> dict[str, str]:
     """Axes offered for the y axis of the two-axis scatter: ``{"preset:<name>" | "saved:<key>": label}``."""
-    choices = {f"preset:{p['name']}": f"{p['name']} (preset)" for p in axis_presets()}
+    choices = {f"preset:{p.name}": f"{p.name} (preset)" for p in axis_presets()}
     choices.update({f"saved:{r['key']}": f"{r['name']} (saved)" for r in saved_axes(corpus_id)})
     return choices
 
 
 def second_axis_recipe_json(corpus_id: str, choice: str) -> str:
     """The recipe JSON behind a :func:`second_axis_choices` key."""
-    from engine.axes import recipe_for_saved, saved_axis
+    from engine.axes import find_preset, recipe_for_saved, saved_axis
 
     kind, _, name = choice.partition(":")
     if kind == "saved":
         return axis_recipe_json(recipe_for_saved(saved_axis(store(), corpus_id, name)))
-    preset = next((p for p in axis_presets() if p["name"] == name), None)
-    if preset is None:
-        from engine.errors import AxisError
-
-        raise AxisError(f"No preset {name!r}; pick another second axis.")
-    return axis_recipe_json({k: v for k, v in preset.items() if k != "description"})
+    return axis_recipe_json(find_preset(axis_presets(), name).recipe)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

@@ -37,9 +37,10 @@ MAP_DIMS: Final = "map_dims"  # str: "2-D" | "3-D"
 MAP_COLOR: Final = "map_color"  # str: "Cluster", a metadata column, or "Score: <name>"
 
 # -- axes page -------------------------------------------------------------------------------------
-AXES_RECIPE: Final = "axes_recipe"  # dict | None: the active axis recipe (engine.axes, JSON-ready) on Axes
+AXES_RECIPE: Final = "axes_recipe"  # engine.axes recipe (a dict from older sessions is read too) | None: the active axis on Axes
 AXES_METHOD: Final = "axes_method"  # str: how the axis is defined (preset | poles | expression | items | probe | selection | saved)
 AXES_SECOND: Final = "axes_second"  # str | None: the second axis of the two-axis scatter ("preset:<name>" | "saved:<key>")
+AXES_SAVE_NAME_FOR: Final = "axes_save_name_for"  # str | None: recipe JSON whose name the "Save as" box was filled with
 
 # -- home page -------------------------------------------------------------------------------------
 LAST_INGEST: Final = "last_ingest"  # dict: the latest ingest report, shown on the home page
@@ -65,6 +66,7 @@ _DEFAULTS: Final[dict[str, Any]] = {
     AXES_RECIPE: None,
     AXES_METHOD: "preset",
     AXES_SECOND: None,
+    AXES_SAVE_NAME_FOR: None,
     LAST_INGEST: None,
     LAST_EMBED: None,
 }
