@@ -18,6 +18,7 @@ import streamlit as st
 from components import axes_charts, handoff, item_detail, state
 from components import resources as res
 from components.feedback import escape_markdown, user_errors
+from engine.export import to_csv_bytes  # formula cells neutralised
 from engine.types import ID_COLUMN, TEXT_COLUMN, Corpus
 
 RESAMPLE_CHOICES = [50, 100, 200, 500]
@@ -153,7 +154,7 @@ def render_actions(corpus_id: str, model_id: str, recipe_json: str, ranked: pl.D
                                       help="Saved axes are listed under 'Saved axis' and in `python -m engine axis list`.")
     if actions[1].button("Save axis", key=f"{key}_save", help="Store the recipe and this model's direction."):
         saved_key = res.save_axis(corpus_id, model_id, recipe_json, save_name)
-        st.toast(f"Saved as {saved_key}.")
+        st.toast(f"Saved as {escape_markdown(saved_key)}.")  # the name was typed
     if actions[2].button("Colour the map", key=f"{key}_to_map", type="primary",
                          help="Send every item's score on this axis to the Map page as a colour."):
         ranking = res.axis_ranking(corpus_id, model_id, recipe_json)
@@ -161,13 +162,9 @@ def render_actions(corpus_id: str, model_id: str, recipe_json: str, ranked: pl.D
                                        ranking.scores.tolist())
     with actions[3]:
         slug = "".join(ch if ch.isalnum() else "-" for ch in axis.name.lower()).strip("-")[:40] or "axis"
-        st.download_button("Download ranking (CSV)", data=partial(_csv_bytes, ranked), file_name=f"ranking-{slug}.csv",
+        st.download_button("Download ranking (CSV)", data=partial(to_csv_bytes, ranked), file_name=f"ranking-{slug}.csv",
                            mime="text/csv", key=f"{key}_download",
                            help="Every ranked item with its score, rank, interval and metadata.")
-
-
-def _csv_bytes(frame: pl.DataFrame) -> bytes:
-    return frame.write_csv().encode("utf-8")
 
 
 def render_rankability(corpus_id: str, model_id: str, recipe_json: str, *, key: str = "axes") -> None:

@@ -10,6 +10,7 @@ import io
 
 import polars as pl
 import pytest
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
 from components import state
@@ -48,7 +49,13 @@ def downloads(monkeypatch) -> dict[str, bytes]:
             captured[filename] = path_or_data
         return original(self, path_or_data, mimetype, kind, filename)
 
+    def record_deferred(self, data_callable, mimetype, coordinates, file_name=None, **kwargs):
+        captured[file_name] = data_callable()  # what a click would download (data=partial(...))
+        return original_deferred(self, data_callable, mimetype, coordinates, file_name, **kwargs)
+
+    original_deferred = MediaFileManager.add_deferred
     monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", record)
+    monkeypatch.setattr(MediaFileManager, "add_deferred", record_deferred)
     return captured
 
 
@@ -86,3 +93,15 @@ def test_search_csv_export_neutralises_formulas_and_parquet_is_exact(formula_cor
     exact = pl.read_parquet(io.BytesIO(downloads["search_hits.parquet"]))
     assert set(exact["text"]) <= set(formula_corpus.texts) and any(t.startswith(FORMULA) for t in exact["text"])
     assert exact["delta"].dtype.is_integer() and exact["delta"].min() < 0
+
+
+def test_axes_ranking_csv_neutralises_formulas(formula_corpus, downloads):
+    at = open_page("pages/3_Axes.py", formula_corpus.corpus_id, ("minilm-l3",), **{state.AXES_METHOD: "poles"})
+    at.text_area(key="axes_positive").set_value("firefighters fight a bushfire")
+    at.text_area(key="axes_negative").set_value("the river flood rises")
+    next(b for b in at.button if b.label == "Build axis").click().run()
+    assert not at.exception, at.exception
+    ranking = [data for name, data in downloads.items() if name.startswith("ranking-") and name.endswith(".csv")]
+    assert len(ranking) == 1
+    assert_formulas_neutralised(ranking[0], numeric="delta")
+    assert len(_csv_rows(ranking[0])) == len(formula_corpus)
