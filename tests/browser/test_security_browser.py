@@ -61,7 +61,8 @@ def beacon():
 def payloads(port: int) -> list[str]:
     image = f"![x](http://127.0.0.1:{port}/beacon.png)"
     return ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "<svg onload=alert(1)>",
-            "[link](javascript:alert(1))", image, f"http://127.0.0.1:{port}/bare", FORMULA]
+            "[link](javascript:alert(1))", image, f"http://127.0.0.1:{port}/bare", FORMULA,
+            f'<a href="http://127.0.0.1:{port}/a">plotly link</a>']  # Plotly's HTML subset makes <a> links
 
 
 def hostile_csv(port: int) -> bytes:
@@ -83,8 +84,8 @@ def assert_inert(page, port: int) -> None:
     """No element on the page was made from a payload: links, images, inline handlers, scripts."""
     found = page.evaluate("""(port) => {
         const bad = [];
-        for (const a of document.querySelectorAll('a[href]')) {
-            const href = a.getAttribute('href');
+        for (const a of document.querySelectorAll('a')) {  // HTML links and Plotly's SVG links (xlink:href)
+            const href = a.getAttribute('href') || a.getAttributeNS('http://www.w3.org/1999/xlink', 'href') || '';
             if (/^\\s*javascript:/i.test(href) || href.includes(':' + port)) bad.push('a ' + href);
         }
         for (const img of document.querySelectorAll('img')) {
@@ -96,6 +97,14 @@ def assert_inert(page, port: int) -> None:
         return bad;
     }""", port)
     assert found == [], found
+
+
+def _shot(page, name: str) -> None:
+    """A tall screenshot (Streamlit scrolls inside its own container, so the viewport sets what is seen)."""
+    page.set_viewport_size({"width": 1400, "height": 2600})
+    page.wait_for_timeout(1200)  # data grids and Plotly canvases repaint
+    screenshot(page, name)
+    page.set_viewport_size({"width": 1400, "height": 1000})
 
 
 def _settle(page, timeout: float = 120_000) -> None:
@@ -139,7 +148,7 @@ def test_a_hostile_corpus_never_runs_or_loads_anything(app_url, page, store, bea
     _settle(page)
     shown = page.get_by_test_id("stMain").inner_text().replace("\u2060", "")  # escape_markdown's word joiner
     assert f"Loaded {corpus_name}: 40 texts ready" in shown  # the name shows as written
-    screenshot(page, "security_home")
+    _shot(page, "security_home")
     assert_inert(page, port)
     corpus_id = next(m["corpus_id"] for m in store.list_corpora() if m["name"] == corpus_name)
 
@@ -156,8 +165,7 @@ def test_a_hostile_corpus_never_runs_or_loads_anything(app_url, page, store, bea
     page.get_by_test_id("stSelectbox").filter(has_text="matches").click()
     page.get_by_role("option").first.click()
     _settle(page)
-    page.wait_for_timeout(1000)  # WebGL paint
-    screenshot(page, "security_map")
+    _shot(page, "security_map")
     assert_inert(page, port)
 
     # -- Search: semantic with a payload-column filter, then keyword, then the CSV export ---------------
@@ -172,13 +180,13 @@ def test_a_hostile_corpus_never_runs_or_loads_anything(app_url, page, store, bea
     page.get_by_role("option").first.click()
     page.keyboard.press("Escape")
     _settle(page)
-    screenshot(page, "security_search_semantic")
+    _shot(page, "security_search_semantic")
     assert_inert(page, port)
     page.get_by_text("Keyword / regex").click()
     box = page.get_by_placeholder(re.compile(r"^e\.g\. bushfire"))  # the keyword mode's own query box
     box.wait_for(timeout=30_000)
     _settle(page)
-    box.fill("bushfire")
+    box.fill("calc")  # the formula texts
     box.press("Enter")
     page.wait_for_selector("[data-testid='search-highlights'] mark", timeout=60_000)
     _settle(page)
@@ -188,7 +196,7 @@ def test_a_hostile_corpus_never_runs_or_loads_anything(app_url, page, store, bea
     cells = [cell for row in csv.reader(io.StringIO(exported)) for cell in row]
     assert any(cell.startswith("'" + FORMULA) for cell in cells)
     assert not any(cell.startswith(("=", "@", "+")) for cell in cells)
-    screenshot(page, "security_search_keyword")
+    _shot(page, "security_search_keyword")
     assert_inert(page, port)
 
     # -- Axes: two typed poles whose labels are payloads, the corpus ranked ------------------------------
@@ -204,7 +212,7 @@ def test_a_hostile_corpus_never_runs_or_loads_anything(app_url, page, store, bea
     page.get_by_text("Toward", exact=False).first.wait_for(timeout=60_000)
     _settle(page)
     page.get_by_test_id("stDataFrame").nth(1).wait_for(timeout=60_000)
-    screenshot(page, "security_axes")
+    _shot(page, "security_axes")
     assert_inert(page, port)
 
     # -- Bias: payload target words (unknown: listed), the corpus ranked along the direction ------------
@@ -213,10 +221,11 @@ def test_a_hostile_corpus_never_runs_or_loads_anything(app_url, page, store, bea
     targets = page.get_by_role("textbox", name=re.compile("^Target words"))
     targets.fill(f"doctor, nurse, <svg onload=alert(1)>, ![t](http://127.0.0.1:{port}/beacon.png)")
     targets.press("Control+Enter")
-    page.get_by_text(re.compile(r"Not in the model's vocabulary")).first.wait_for(timeout=120_000)
+    # the unknown-words caption sits in a collapsed part of the page: present is enough, it is checked below
+    page.get_by_text(re.compile(r"Not in the model's vocabulary")).first.wait_for(state="attached", timeout=120_000)
     _settle(page)
     page.get_by_text(re.compile(r"^Most toward")).first.wait_for(timeout=60_000)
-    screenshot(page, "security_bias")
+    _shot(page, "security_bias")
     assert_inert(page, port)
 
     # -- pages still to come (Compare, Geometry): visited when they exist ---------------------------------
@@ -225,7 +234,7 @@ def test_a_hostile_corpus_never_runs_or_loads_anything(app_url, page, store, bea
             page.goto(f"{app_url}/{name}?corpus={corpus_id}")
             wait_for_app(page, timeout=120_000)
             page.wait_for_timeout(1500)
-            screenshot(page, f"security_{name.lower()}")
+            _shot(page, f"security_{name.lower()}")
             assert_inert(page, port)
 
     assert page.dialogs == []
