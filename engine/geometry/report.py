@@ -19,7 +19,7 @@ from engine.geometry.depth import tte_depth
 from engine.geometry.dimension import cosine_to_euclidean, intrinsic_dimension
 from engine.geometry.graph import NAMESPACE, neighbor_graph
 from engine.geometry.hubness import hubness
-from engine.geometry.isotropy import isotropy_before_after
+from engine.geometry.isotropy import centred, isotropy_before_after, random_pair_cosines
 from engine.geometry.redundancy import MAX_QUERIES, redundancy_curve
 from engine.types import Embeddings
 
@@ -94,10 +94,15 @@ def geometry_report(store, corpus_id: str, embeddings: Embeddings, *, k: int = H
     curve = timed("redundancy", 0.6, lambda: redundancy_curve(vectors, k=k, seed=seed, max_queries=max_queries))
     depth = timed("depth", 0.95, lambda: tte_depth(embeddings.vectors, valid))
     report("done", 1.0)
+    edges = np.linspace(-1.0, 1.0, 81)
+    histogram = {"edges": edges.round(4).tolist(),
+                 "stored": np.histogram(random_pair_cosines(vectors, seed=seed), edges)[0].tolist(),
+                 "centred": np.histogram(random_pair_cosines(centred(vectors), seed=seed), edges)[0].tolist()}
     figures = {
         "corpus_id": corpus_id, "model_id": embeddings.model_id, "n_items": int(valid.size),
         "n_valid": int(valid.sum()), "dimension": int(embeddings.vectors.shape[1]),
         "isotropy": before.as_dict(), "isotropy_centred": after.as_dict(),
+        "cosine_histogram": histogram,
         "intrinsic_dimension": dimension.as_dict(), "hubness": hub_figures.as_dict(),
         "redundancy": curve.as_dict(), "timings": timings,
         "depth": {"min": float(np.nanmin(depth)), "median": float(np.nanmedian(depth)),
