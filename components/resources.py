@@ -355,12 +355,21 @@ def item_labels(corpus_id: str, label_column: str | None, max_chars: int = 80) -
 
 
 # -- geometry (engine.geometry): ids in, stored reports out; nothing here draws ------------------------
-@st.cache_resource(show_spinner=False, max_entries=16)
-def geometry_report(corpus_id: str, model_id: str, _progress: Any = None) -> Any:
-    """Every geometry figure for one model (stored by content hash; the first run computes it)."""
+@st.cache_resource(show_spinner="Computing the geometry figures…", max_entries=16)
+def geometry_report(corpus_id: str, model_id: str) -> Any:
+    """Every geometry figure for one model (stored by content hash; computed here if not stored)."""
     from engine.geometry import geometry_report as _report
 
-    return _report(store(), corpus_id, embeddings(corpus_id, model_id), progress=_progress)
+    return _report(store(), corpus_id, embeddings(corpus_id, model_id))
+
+
+def compute_geometry_report(corpus_id: str, model_id: str, progress: Any) -> None:
+    """Compute and store the report with a progress callback (not cached: the page draws the bar,
+    and a cached function may not touch elements made outside it); then read it through
+    :func:`geometry_report`."""
+    from engine.geometry import geometry_report as _report
+
+    _report(store(), corpus_id, embeddings(corpus_id, model_id), progress=progress)
 
 
 def geometry_report_stored(corpus_id: str, model_id: str) -> bool:
@@ -372,7 +381,7 @@ def geometry_report_stored(corpus_id: str, model_id: str) -> bool:
 
 @st.cache_resource(show_spinner="Scoring every item against the topics…", max_entries=16)
 def geometry_topics(corpus_id: str, model_id: str, topics_json: str, threshold: float, refine: bool) -> Any:
-    """Keyword topics (engine.geometry.topics); ``topics_json`` = canonical JSON {name: [keywords]}."""
+    """Keyword topics (engine.geometry.topics); ``topics_json`` = JSON {name: [keywords]} in the user's order."""
     import json
 
     from engine.embed import embed_queries

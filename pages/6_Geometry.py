@@ -42,14 +42,12 @@ with user_errors():
     labels = res.item_labels(corpus_id, state.label_column(corpus_id))
     reports = {}
     for model_id in model_ids:
-        if res.geometry_report_stored(corpus_id, model_id):
-            reports[model_id] = res.geometry_report(corpus_id, model_id)
-            continue
-        bar = st.progress(0.0, text=f"{model_id}: starting…")
-        reports[model_id] = res.geometry_report(
-            corpus_id, model_id, _progress=lambda stage, share, m=model_id, b=bar: b.progress(
+        if not res.geometry_report_stored(corpus_id, model_id):
+            bar = st.progress(0.0, text=f"{model_id}: starting…")
+            res.compute_geometry_report(corpus_id, model_id, lambda stage, share, m=model_id, b=bar: b.progress(
                 min(share, 1.0), text=f"{m}: {stage}…"))
-        bar.empty()
+            bar.empty()
+        reports[model_id] = res.geometry_report(corpus_id, model_id)
 
     # -- across models ---------------------------------------------------------------------------
     st.subheader("Across models")
@@ -247,7 +245,7 @@ with tabs[5], user_errors():
     if not topics:
         st.info("Type at least one topic to score the corpus.")
     else:
-        result = res.geometry_topics(corpus_id, model_id, json.dumps(topics, sort_keys=True), threshold, refine)
+        result = res.geometry_topics(corpus_id, model_id, json.dumps(topics), threshold, refine)
         for name, words in result.missing.items():
             st.text(f"{model_id} cannot embed, in topic {name}: {', '.join(words)}")
         left, right = st.columns([1, 1.6])

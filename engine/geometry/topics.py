@@ -33,10 +33,11 @@ class TopicError(EmbedscapeError):
 
 
 def parse_topics(text: str) -> dict[str, tuple[str, ...]]:
-    """``name: kw1, kw2`` per line -> {name: keywords}. Lines without a colon use their first keyword."""
+    """``name: kw1, kw2`` per line -> {name: keywords}; the name ends at the last colon. Lines without a
+    colon use their first keyword as the name."""
     topics: dict[str, tuple[str, ...]] = {}
     for line in str(text).splitlines()[:100]:
-        name, colon, rest = line.partition(":")
+        name, colon, rest = line.rpartition(":")  # the last colon: a name may hold one (a URL), keywords rarely
         words = tuple(w.strip() for w in _SPLIT.split(rest if colon else name) if w.strip())
         if words:
             topics[(name.strip() if colon and name.strip() else words[0])[:60]] = words[:50]
