@@ -4,7 +4,7 @@ depth with shift tests, and keyword-defined topics. Plain numpy/scipy/skdim; nev
 Modules: ``isotropy`` (IsoScore, random-pair cosines, PCA spectrum), ``dimension`` (TwoNN, MLE via
 scikit-dimension), ``hubness`` (k-occurrence), ``redundancy`` (neighbours kept by top PCs),
 ``depth`` (TTE depth, rank-sum and permutation shift tests), ``topics`` (Lbl2Vec-style keyword
-topics), ``graph`` (the kNN graph adapter), ``report`` (everything for one model, stored).
+topics), ``report`` (everything for one model, stored).
 """
 from engine.geometry.depth import ShiftError, ShiftResult, group_masks, shift_test, tte_depth
 from engine.geometry.report import GeometryReport, geometry_report, summary_rows

@@ -38,7 +38,7 @@ def parse_topics(text: str) -> dict[str, tuple[str, ...]]:
     topics: dict[str, tuple[str, ...]] = {}
     for line in str(text).splitlines()[:100]:
         name, colon, rest = line.rpartition(":")  # the last colon: a name may hold one (a URL), keywords rarely
-        words = tuple(w.strip() for w in _SPLIT.split(rest if colon else name) if w.strip())
+        words = tuple(w.strip() for w in _SPLIT.split(rest) if w.strip())  # rpartition: no colon -> all in rest
         if words:
             topics[(name.strip() if colon and name.strip() else words[0])[:60]] = words[:50]
     return topics
