@@ -64,7 +64,8 @@ with user_errors():
                             help="Every section below describes this model's space of the active corpus.")
     report = reports[model_id]
     figures = report.figures
-    tabs = st.tabs(["Isotropy", "Intrinsic dimension", "Hubness", "Redundancy", "Depth and shift", "Topics"])
+    tabs = st.tabs(["Isotropy", "Intrinsic dimension", "Hubness", "Redundancy", "Depth and shift", "Topics"],
+                   key="geometry_tab")  # a key keeps the open tab across reruns
 
 with tabs[0], user_errors():
     iso, centred = figures["isotropy"], figures["isotropy_centred"]
