@@ -20,19 +20,17 @@ def _spectrum(vectors: np.ndarray) -> np.ndarray:
     """Variances along the principal components (eigenvalues of the ddof=1 covariance), largest
     first, padded with zeros to the dimension (fewer samples than dimensions leave the rest 0).
 
-    The covariance is accumulated in float64 from float32 blocks: d x d stays small (384^2) even
-    for 100k rows, which is why this is O(n d^2) and never an n x n product.
+    Two passes over the rows: the mean (float64), then the float32 Gram matrix of the centred rows
+    in blocks, so this is O(n d^2) with a d x d result (384^2) and never an n x n product.
+    Centring before the product avoids the cancellation of gram - n mean mean^T in float32.
     """
     n, dim = vectors.shape
-    mean = np.zeros(dim, dtype=np.float64)
+    mean = np.asarray(vectors.mean(axis=0, dtype=np.float64), dtype=np.float32)
     gram = np.zeros((dim, dim), dtype=np.float64)
-    for start in range(0, n, 8192):
-        block = np.asarray(vectors[start:start + 8192], dtype=np.float64)
-        mean += block.sum(axis=0)
+    for start in range(0, n, 16384):
+        block = np.asarray(vectors[start:start + 16384], dtype=np.float32) - mean
         gram += block.T @ block
-    mean /= max(n, 1)
-    cov = (gram - n * np.outer(mean, mean)) / max(n - 1, 1)
-    eigenvalues = np.linalg.eigvalsh(cov)[::-1]
+    eigenvalues = np.linalg.eigvalsh(gram / max(n - 1, 1))[::-1]
     return np.clip(eigenvalues, 0.0, None)
 
 

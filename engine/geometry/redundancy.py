@@ -13,7 +13,11 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-MAX_QUERIES = 2_000  # query items per curve; beyond this a seeded sample (see docs/benchmarks.md)
+MAX_QUERIES = 1_000  # query items per curve; beyond this a seeded sample (see docs/benchmarks.md)
+MIN_QUERIES = 200
+PAIR_BUDGET = 20_000_000  # query x item scores per evaluated d: past 20k items the sample shrinks to fit
+RESOLUTION = 0.02  # bisection stops when d is known within 2 % of the dimension (1 for small spaces)
+_QUERY_BLOCK = 256  # queries per matrix product (bounds memory: 256 x 100k float32 = 100 MB)
 TARGETS = (0.90, 0.95)
 
 
@@ -27,41 +31,51 @@ class RedundancyCurve:
     n_items: int
     sampled: bool  # True when the queries are a seeded sample of the items
     dims_for: dict[str, int | None]  # "0.90" -> smallest evaluated d reaching it (None: never)
+    resolution: int  # dims_for is exact to within this many components (bisection stops there)
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
 class _Truncator:
-    """PCA basis of the corpus and the pieces to score rebuilt vectors at any d."""
+    """PCA basis of the corpus and the pieces to score rebuilt vectors at any d (float32 throughout:
+    at 100k rows a float64 copy of the scores alone would take gigabytes)."""
 
     def __init__(self, vectors: np.ndarray) -> None:
         x = np.asarray(vectors, dtype=np.float32)
-        self.mean = x.mean(axis=0, dtype=np.float64)
-        centred = x - self.mean.astype(np.float32)
-        cov = (centred.T.astype(np.float64) @ centred.astype(np.float64)) / max(len(x) - 1, 1)
-        eigenvalues, basis = np.linalg.eigh(cov)
+        mean = x.mean(axis=0, dtype=np.float64).astype(np.float32)
+        centred = x - mean
+        _, basis = np.linalg.eigh((centred.T @ centred).astype(np.float64))
         basis = basis[:, ::-1].astype(np.float32)
-        self.z = centred @ basis  # (n, D) coordinates on the components, largest variance first
-        self.m = (basis.T @ self.mean.astype(np.float32)).astype(np.float64)  # mean on each component
-        self.mu2 = float(self.mean @ self.mean)
-        self.z2 = np.cumsum(self.z.astype(np.float64) ** 2, axis=1)  # |z_j|^2 over the first d columns
-        self.zm = np.cumsum(self.z.astype(np.float64) * self.m, axis=1)  # z_j . m over the first d columns
+        self.z = np.ascontiguousarray(centred @ basis)  # (n, D) coordinates on the components, largest first
+        self.m = basis.T @ mean  # the mean vector's coordinate on each component
+        self.mu2 = float(mean @ mean)
 
-    def top_k(self, queries: np.ndarray, d: int, k: int) -> np.ndarray:
-        """Top-k rows (self excluded) for each query row among the vectors rebuilt from d components."""
+    def kept(self, queries: np.ndarray, truth: np.ndarray, d: int) -> np.ndarray:
+        """Per query: how many of its ``truth`` neighbours are still among its top-k when every
+        vector is rebuilt as mean + its first d components (self excluded, cosine)."""
         z = self.z[:, :d]
-        norms = np.sqrt(np.clip(self.mu2 + 2 * self.zm[:, d - 1] + self.z2[:, d - 1], 1e-12, None))
-        left = (z[queries] + self.m[:d].astype(np.float32))
-        scores = (left @ z.T).astype(np.float64) + (self.mu2 + self.zm[queries, d - 1])[:, None]
-        scores /= norms[None, :]
-        scores[np.arange(len(queries)), queries] = -np.inf
-        return np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        m = self.m[:d]
+        # |x_hat|^2 = |mean|^2 + 2 z.m + |z|^2, and x_hat_i . x_hat_j = (z_i + m).z_j + |mean|^2 + z_i.m
+        norms = np.sqrt(np.clip(self.mu2 + 2 * (z @ m) + np.einsum("ij,ij->i", z, z), 1e-12, None))
+        k = truth.shape[1]
+        out = np.empty(len(queries), dtype=np.int64)
+        for start in range(0, len(queries), _QUERY_BLOCK):
+            rows = queries[start:start + _QUERY_BLOCK]
+            scores = (z[rows] + m) @ z.T
+            scores += (self.mu2 + z[rows] @ m)[:, None]
+            scores /= norms
+            scores[np.arange(len(rows)), rows] = -np.inf
+            kth = -np.partition(-scores, k - 1, axis=1)[:, k - 1]  # the k-th best score of each query
+            truth_scores = np.take_along_axis(scores, truth[start:start + _QUERY_BLOCK], axis=1)
+            out[start:start + len(rows)] = (truth_scores >= kth[:, None]).sum(axis=1)
+        return out
 
 
-def _overlap(found: np.ndarray, truth: np.ndarray) -> float:
-    shared = (found[:, :, None] == truth[:, None, :]).any(axis=2).sum(axis=1)
-    return float(np.mean(shared / truth.shape[1]))
+def _exact_top_k(x: np.ndarray, rows: np.ndarray, k: int) -> np.ndarray:
+    scores = x[rows] @ x.T
+    scores[np.arange(len(rows)), rows] = -np.inf
+    return np.argpartition(-scores, k - 1, axis=1)[:, :k]
 
 
 def _grid(full_dim: int) -> list[int]:
@@ -81,33 +95,34 @@ def redundancy_curve(vectors: np.ndarray, *, k: int = 10, targets: tuple[float, 
         vectors: (n, D) rows of the valid items (unit length).
         k: Neighbours per query.
         targets: Shares for which the smallest d is reported (90 % and 95 %).
-        max_queries: Beyond this many items a seeded sample of query items is used.
+        max_queries: Beyond this many items a seeded sample of query items is used; past
+            PAIR_BUDGET / MAX_QUERIES items (20k) the sample shrinks to PAIR_BUDGET / n (>= 200).
         seed: Sample seed.
-        refine: Bisect between powers of two so ``dims_for`` is the exact smallest d.
+        refine: Bisect between powers of two until ``dims_for`` is known within ``RESOLUTION``.
     """
     x = np.asarray(vectors, dtype=np.float32)
     n, full_dim = x.shape
     k = int(min(k, n - 1))
     if k < 1:
-        return RedundancyCurve((), (), 0, full_dim, 0, n, False, {f"{t:.2f}": None for t in targets})
-    sampled = n > max_queries
-    queries = (np.sort(np.random.default_rng(seed).choice(n, size=max_queries, replace=False))
+        return RedundancyCurve((), (), 0, full_dim, 0, n, False, {f"{t:.2f}": None for t in targets}, 1)
+    n_queries = min(n, max_queries, max(MIN_QUERIES, PAIR_BUDGET // n))
+    sampled = n_queries < n
+    queries = (np.sort(np.random.default_rng(seed).choice(n, size=n_queries, replace=False))
                if sampled else np.arange(n))
     truncator = _Truncator(x)
-    full = (x[queries] @ x.T).astype(np.float64)
-    full[np.arange(len(queries)), queries] = -np.inf
-    truth = np.argpartition(-full, k - 1, axis=1)[:, :k]
-    del full
+    truth = np.concatenate([_exact_top_k(x, queries[s:s + _QUERY_BLOCK], k)
+                            for s in range(0, len(queries), _QUERY_BLOCK)])
     measured: dict[int, float] = {}
 
     def measure(d: int) -> float:
         if d not in measured:
-            measured[d] = 1.0 if d == full_dim else _overlap(truncator.top_k(queries, d, k), truth)
+            measured[d] = 1.0 if d == full_dim else float(np.mean(truncator.kept(queries, truth, d)) / k)
         return measured[d]
 
     for d in _grid(full_dim):
         measure(d)
     dims_for: dict[str, int | None] = {}
+    resolution = max(1, int(RESOLUTION * full_dim)) if refine else 0
     for target in targets:
         reached = [d for d in sorted(measured) if measured[d] >= target]
         if not reached:
@@ -115,7 +130,7 @@ def redundancy_curve(vectors: np.ndarray, *, k: int = 10, targets: tuple[float, 
             continue
         high = reached[0]
         low = max((d for d in measured if d < high), default=0)
-        while refine and high - low > 1:  # overlap grows with d (almost always): bisect to the exact d
+        while refine and high - low > resolution:  # overlap grows with d (almost always): bisect
             middle = (low + high) // 2
             if measure(middle) >= target:
                 high = middle
@@ -123,4 +138,7 @@ def redundancy_curve(vectors: np.ndarray, *, k: int = 10, targets: tuple[float, 
                 low = middle
         dims_for[f"{target:.2f}"] = high
     dims = tuple(sorted(measured))
-    return RedundancyCurve(dims, tuple(measured[d] for d in dims), k, full_dim, len(queries), n, sampled, dims_for)
+    if not refine:  # then only the grid is known: the widest gap below a reported d bounds the error
+        resolution = max([b - a for a, b in zip(dims, dims[1:])] or [1])
+    return RedundancyCurve(dims, tuple(measured[d] for d in dims), k, full_dim, len(queries), n, sampled, dims_for,
+                           resolution)

@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from engine.geometry.depth import tte_depth
 from engine.geometry.dimension import cosine_to_euclidean, intrinsic_dimension
 from engine.geometry.hubness import hubness
 from engine.geometry.isotropy import centred, isotropy_before_after, random_pair_cosines
 from engine.geometry.redundancy import MAX_QUERIES, redundancy_curve
+from engine.index import machine_busy
 from engine.knn import knn_graph
 from engine.types import Embeddings
 
@@ -81,7 +83,10 @@ def geometry_report(store, corpus_id: str, embeddings: Embeddings, *, k: int = H
     def timed(stage: str, share: float, work):
         report(stage, share)
         started = time.perf_counter()
-        value = work()
+        # One BLAS thread on a busy machine: spinning OpenBLAS threads made these products 2-4x
+        # slower under load here (the same finding as engine.index's routing; docs/benchmarks.md).
+        with threadpool_limits(1 if machine_busy() else None):
+            value = work()
         timings[stage] = round(time.perf_counter() - started, 3)
         return value
 

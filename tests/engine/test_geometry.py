@@ -137,7 +137,7 @@ def test_k_occurrence_counts_listings_and_skips_invalid_rows():
 def test_redundancy_finds_the_rank_of_a_low_rank_space_and_keeps_everything_at_full_dimension():
     rng = np.random.default_rng(8)
     vectors = unit_rows(_subspace(1200, 6, 48, seed=8) + 1.5 + 1e-3 * rng.normal(size=(1200, 48)))
-    curve = redundancy_curve(vectors, k=10)
+    curve = redundancy_curve(vectors, k=10, max_queries=2000)
     assert not curve.sampled and curve.n_queries == 1200
     assert curve.overlap[-1] == 1.0 and curve.dims[-1] == 48
     assert curve.dims_for["0.90"] is not None and 5 <= curve.dims_for["0.90"] <= 7
