@@ -26,7 +26,7 @@ from engine.knn import knn_graph
 from engine.types import Embeddings
 
 NAMESPACE = "geometry"
-VERSION = 1
+VERSION = 2  # 2: redundancy with a pair-budget query sample and 2 % bisection
 HUB_K = 10
 Progress = Callable[[str, float], None]  # (stage, share done 0..1)
 
