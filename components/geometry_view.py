@@ -120,6 +120,12 @@ def topic_counts_frame(result: Any) -> pd.DataFrame:
     return pd.DataFrame({"topic": list(counts), "items": list(counts.values())})
 
 
+def metric_row(metrics: Sequence[tuple[str, str, str]]) -> None:
+    """One row of ``st.metric`` from (label, value, help) triples."""
+    for column, (label, value, help_text) in zip(st.columns(len(metrics)), metrics):
+        column.metric(label, value, help=help_text)
+
+
 def csv_button(frame: pd.DataFrame, *, file_name: str, key: str, label: str = "Download CSV") -> None:
     """A CSV download of a table (the file name is built by the page from safe parts)."""
     st.download_button(label, frame.to_csv(index=False).encode("utf-8"), file_name=file_name, mime="text/csv",

@@ -88,27 +88,28 @@ with tabs[0], user_errors():
 
 with tabs[1], user_errors():
     dim = figures["intrinsic_dimension"]
-    cols = st.columns(3)
-    cols[0].metric("TwoNN", f"{dim['twonn']:.1f}", help="Facco et al. (2017): from the ratio of each item's second "
-                   "to first neighbour distance. scikit-dimension TwoNN(discard_fraction=0.1).")
-    cols[1].metric("MLE", f"{dim['mle']:.1f}", help="Levina & Bickel (2004) on the 10 nearest neighbours, pointwise "
-                   "estimates combined by the harmonic mean. scikit-dimension MLE(), comb='mle'.")
-    cols[2].metric("Vector length", f"{figures['dimension']:,}", help="The dimension the model stores.")
+    view.metric_row([
+        ("TwoNN", f"{dim['twonn']:.1f}", "Facco et al. (2017): from the ratio of each item's second to first "
+         "neighbour distance. scikit-dimension TwoNN(discard_fraction=0.1)."),
+        ("MLE", f"{dim['mle']:.1f}", "Levina & Bickel (2004) on the 10 nearest neighbours, pointwise estimates "
+         "combined by the harmonic mean. scikit-dimension MLE(), comb='mle'."),
+        ("Vector length", f"{figures['dimension']:,}", "The dimension the model stores."),
+    ])
     st.caption(f"Computed on {dim['n_used']:,} items; {dim['n_duplicates']:,} exact duplicates (zero distance to "
                "their nearest neighbour) were left out. Parameters passed to scikit-dimension:")
     st.json(dim["params"], expanded=True)
 
 with tabs[2], user_errors():
     hub = figures["hubness"]
-    cols = st.columns(4)
-    cols[0].metric(f"Skewness of N{HUB_K}", f"{hub['skewness']:.2f}", help="Radovanović et al. (2010): 0 = no "
-                   "hubness; above 1, a few items are in very many neighbour lists.")
-    cols[1].metric("Largest N10", f"{hub['max_occurrence']:,}", help="The top hub: how many items list it among "
-                   "their 10 nearest neighbours (the average is exactly 10).")
-    cols[2].metric("Hubs (N10 > 20)", f"{hub['hub_share']:.1%}", help="Share of items listed more than twice the "
-                   "average.")
-    cols[3].metric("Anti-hubs (N10 = 0)", f"{hub['antihub_share']:.1%}", help="Share of items nobody lists: search "
-                   "by similarity never returns them as a neighbour.")
+    view.metric_row([
+        (f"Skewness of N{HUB_K}", f"{hub['skewness']:.2f}", "Radovanović et al. (2010): 0 = no hubness; above 1, "
+         "a few items are in very many neighbour lists."),
+        ("Largest N10", f"{hub['max_occurrence']:,}", "The top hub: how many items list it among their 10 nearest "
+         "neighbours (the average is exactly 10)."),
+        ("Hubs (N10 > 20)", f"{hub['hub_share']:.1%}", "Share of items listed more than twice the average."),
+        ("Anti-hubs (N10 = 0)", f"{hub['antihub_share']:.1%}", "Share of items nobody lists: search by similarity "
+         "never returns them as a neighbour."),
+    ])
     recall = hub.get("graph_recall")
     st.caption(f"kNN graph: {hub['graph_method']}" + (f", recall@10 {recall:.3f}" if recall is not None else ""))
     st.plotly_chart(view.occurrence_histogram(report.occurrence, HUB_K), key="geometry_occurrence_hist")
@@ -132,12 +133,13 @@ with tabs[2], user_errors():
 
 with tabs[3], user_errors():
     curve = figures["redundancy"]
-    cols = st.columns(3)
     d90, d95 = curve["dims_for"].get("0.90"), curve["dims_for"].get("0.95")
-    cols[0].metric("PCs for 90 % of the top-10", "—" if d90 is None else f"{d90:,}",
-                   help="Fewest principal components that keep, on average, 9 of each item's 10 nearest neighbours.")
-    cols[1].metric("PCs for 95 %", "—" if d95 is None else f"{d95:,}", help="The same for 9.5 of 10.")
-    cols[2].metric("Of", f"{curve['full_dim']:,} dimensions", help="The model's vector length.")
+    view.metric_row([
+        ("PCs for 90 % of the top-10", "—" if d90 is None else f"{d90:,}", "Fewest principal components that keep, "
+         f"on average, 9 of each item's 10 nearest neighbours (to within {curve['resolution']})."),
+        ("PCs for 95 %", "—" if d95 is None else f"{d95:,}", "The same for 9.5 of 10."),
+        ("Of", f"{curve['full_dim']:,} dimensions", "The model's vector length."),
+    ])
     if curve["sampled"]:
         st.info(f"Measured for a seeded sample of {curve['n_queries']:,} query items against all "
                 f"{curve['n_items']:,} items (the corpus is too large to ask every item).")
@@ -214,14 +216,15 @@ with tabs[4], user_errors():
                                help="Depth rank-sum test (Seegmiller & Preum) and a permutation test on the "
                                     "distance between the group means."):
         result = res.geometry_shift(corpus_id, model_id, group_ids, reference, reference_corpus, permutations)
-        cols = st.columns(4)
-        cols[0].metric("Rank-sum p", f"{result.p_value:.3g}", help="One-sided Wilcoxon rank-sum test of depths: "
-                       "small = the group is more outlying than the reference.")
-        cols[1].metric("Q", f"{result.q:.3f}", help="Liu & Singh's Q, the effect size: the chance a reference item "
-                       "is no deeper than a group item. 0.5 = no shift; lower = the group is more outlying.")
-        cols[2].metric("Permutation p", f"{result.permutation_p:.3g}", help="Share of label shuffles whose group "
-                       "means are at least as far apart: small = the means differ (in any direction).")
-        cols[3].metric("Distance of means", f"{result.mean_distance:.4f}", help="|mean(group) − mean(reference)|.")
+        view.metric_row([
+            ("Rank-sum p", f"{result.p_value:.3g}", "One-sided Wilcoxon rank-sum test of depths: small = the group "
+             "is more outlying than the reference."),
+            ("Q", f"{result.q:.3f}", "Liu & Singh's Q, the effect size: the chance a reference item is no deeper "
+             "than a group item. 0.5 = no shift; lower = the group is more outlying."),
+            ("Permutation p", f"{result.permutation_p:.3g}", "Share of label shuffles whose group means are at "
+             "least as far apart: small = the means differ (in any direction)."),
+            ("Distance of means", f"{result.mean_distance:.4f}", "|mean(group) − mean(reference)|."),
+        ])
         st.text(f"{group_name}: {result.n_group:,} items · reference, {reference_name}: {result.n_reference:,} items"
                 + (" · permutation test on a seeded sample of 5,000 per side" if result.permutation_sampled else ""))
         st.plotly_chart(view.shift_histogram(result, group=group_name, reference=reference_name),
