@@ -126,7 +126,19 @@ def metric_row(metrics: Sequence[tuple[str, str, str]]) -> None:
         column.metric(label, value, help=help_text)
 
 
+SHOWN_ROWS = 2_000  # rows a long table shows on the page; its CSV always holds every row
+
+
+def shown(frame: pd.DataFrame) -> pd.DataFrame:
+    """The head and tail of a long ranked table (so both ends of a ranking stay visible)."""
+    if len(frame) <= SHOWN_ROWS:
+        return frame
+    half = SHOWN_ROWS // 2
+    return pd.concat([frame.head(half), frame.tail(half)])
+
+
 def csv_button(frame: pd.DataFrame, *, file_name: str, key: str, label: str = "Download CSV") -> None:
-    """A CSV download of a table (the file name is built by the page from safe parts)."""
-    st.download_button(label, frame.to_csv(index=False).encode("utf-8"), file_name=file_name, mime="text/csv",
-                       key=key, help="The whole table as a CSV file.")
+    """A CSV download of a whole table, written only when clicked (100k rows of text take a while);
+    the file name is built by the page from safe parts."""
+    st.download_button(label, lambda: frame.to_csv(index=False).encode("utf-8"), file_name=file_name,
+                       mime="text/csv", key=key, help="The whole table as a CSV file.")

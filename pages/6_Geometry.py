@@ -158,7 +158,10 @@ with tabs[4], user_errors():
                 "central, representative; low = outlying.")
     left, right = st.columns([1.4, 1])
     ranked = view.items_frame(corpus, labels, order, rank=range(1, len(order) + 1), depth=depth[order])
-    left.dataframe(ranked, hide_index=True, key="geometry_depth_table", height=320)
+    left.dataframe(view.shown(ranked), hide_index=True, key="geometry_depth_table", height=320)
+    if len(ranked) > view.SHOWN_ROWS:
+        left.caption(f"Showing the {view.SHOWN_ROWS // 2:,} most central and most outlying of {len(ranked):,} "
+                     "items; the CSV has all.")
     with left:
         view.csv_button(ranked, file_name=f"depth-{model_id}.csv", key="geometry_depth_csv")
     right.plotly_chart(view.depth_histogram(depth), key="geometry_depth_hist")
@@ -256,7 +259,7 @@ with tabs[5], user_errors():
         left.dataframe(view.topic_counts_frame(result), hide_index=True, key="geometry_topic_counts")
         per_item = view.items_frame(corpus, labels, range(len(corpus)), best_topic=result.best,
                                     **{f"sim: {n}": result.scores[:, i] for i, n in enumerate(result.names)})
-        right.dataframe(per_item, hide_index=True, key="geometry_topic_items", height=300)
+        right.dataframe(view.shown(per_item), hide_index=True, key="geometry_topic_items", height=300)
         with right:
             view.csv_button(per_item, file_name=f"topics-{model_id}.csv", key="geometry_topic_csv")
         candidates = [c for c in corpus.metadata_columns if c != state.label_column(corpus_id)]
