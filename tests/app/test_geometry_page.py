@@ -73,6 +73,15 @@ def test_shift_test_between_two_column_values(two_models):
     q = float(_metric(at, "Q"))
     # one article's sentences share a subject: their mean differs from the rest of the corpus
     assert permutation_p < 0.05 and 0 <= q <= 1
+    # a Map selection against the rest: the same article's ids handed over as a lasso selection
+    ids = [i for i, a in zip(corpus.ids, corpus.frame["article"].to_list()) if str(a) == value]
+    at.session_state[state.SELECTION] = {"corpus_id": corpus.corpus_id, "model_id": "minilm-l3", "ids": ids,
+                                         "source": "lasso"}
+    at.radio(key="geometry_shift_how").set_value("Map selection vs the rest").run()
+    at.button(key="geometry_shift_run").click().run()
+    assert not at.exception, at.exception
+    assert float(_metric(at, "Permutation p")) == permutation_p  # the same groups, the same seed
+    assert any(f"Map selection ({len(ids)})" in t.value for t in at.text)
 
 
 def test_keyword_topics_score_items_give_auc_and_never_render_names_as_markdown(two_models):

@@ -280,3 +280,19 @@ def test_cli_geometry_and_shift_print_json(small_embeddings, small_corpus, store
     # one news article's sentences against the rest of the corpus: a real, detectable shift
     assert shift["n_group"] > 3 and shift["permutation_p"] < 0.05 and 0 <= shift["q"] <= 1
     assert main(["shift", small_corpus.corpus_id, "--model", "minilm-l3", "--group", "nocolumn=1"]) == 8
+
+
+def test_cli_shift_between_two_stored_corpora(small_corpus, polarity_corpus, embedded):
+    """News sentences against movie-review snippets, one model: both tests see the shift."""
+    from engine.cli import main
+
+    embedded(small_corpus, "minilm-l3")
+    embedded(polarity_corpus, "minilm-l3")
+    out = io.StringIO()
+    with redirect_stdout(out):
+        code = main(["shift", polarity_corpus.corpus_id, "--model", "minilm-l3", "--vs-corpus",
+                     small_corpus.corpus_id, "--permutations", "200", "--json"])
+    assert code == 0
+    shift = json.loads(out.getvalue())
+    assert shift["n_group"] == len(polarity_corpus) and shift["n_reference"] == len(small_corpus)
+    assert shift["p_value"] < 0.01 and shift["q"] < 0.3 and shift["permutation_p"] < 0.01
