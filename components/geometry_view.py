@@ -35,6 +35,31 @@ def summary_column_config() -> dict[str, Any]:
     return config
 
 
+COMPARED = (  # (table column, panel title, how to read it) for the across-models chart
+    ("IsoScore", "IsoScore", "higher = more isotropic"),
+    ("mean cos (random pairs)", "mean cosine of random pairs", "near 0 = cosines mean something"),
+    ("N10 skewness", "hubness (N10 skewness)", "lower = fewer hubs"),
+    ("redundancy", "PCs for 90 % / dimension", "lower = more redundant"),
+)
+
+
+def comparison_figure(table: pd.DataFrame) -> go.Figure:
+    """Four small bar charts, one per headline figure, one bar per model."""
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=1, cols=len(COMPARED), subplot_titles=[title for _, title, _ in COMPARED])
+    models = [html.escape(str(m)) for m in table["model"]]
+    for position, (column, _, reading) in enumerate(COMPARED, start=1):
+        if column == "redundancy":
+            values = pd.to_numeric(table["PCs for 90 % of top-10"], errors="coerce") / table["dimension"]
+        else:
+            values = pd.to_numeric(table[column], errors="coerce")
+        fig.add_bar(x=models, y=values, marker_color=BEFORE_COLOR, showlegend=False,
+                    hovertemplate="%{x}: %{y:.3f}<extra>" + reading + "</extra>", row=1, col=position)
+    fig.update_layout(height=240, margin=dict(l=10, r=10, t=40, b=30))
+    return fig
+
+
 def isotropy_frame(figures: dict[str, Any]) -> pd.DataFrame:
     """Isotropy as stored vs mean-centred, side by side."""
     names = {"isoscore": "IsoScore", "mean_cosine": "mean cosine of random pairs", "std_cosine": "sd of those cosines",
@@ -73,12 +98,11 @@ def occurrence_histogram(occurrence: np.ndarray, k: int) -> go.Figure:
 
 
 def items_frame(corpus: Any, labels: Sequence[str], rows: Sequence[int], **columns: Sequence[Any]) -> pd.DataFrame:
-    """Rows of the corpus as a table: label, extra columns, id and text (plain text)."""
+    """Rows of the corpus as a table: the extra columns first (rank, score), then label, id and text."""
     rows = [int(r) for r in rows]
     ids, texts = corpus.ids, corpus.texts
-    frame = pd.DataFrame({"label": [labels[r] for r in rows]})
-    for name, values in columns.items():
-        frame[name] = list(values)
+    frame = pd.DataFrame({name: list(values) for name, values in columns.items()})
+    frame["label"] = [labels[r] for r in rows]
     frame["id"] = [ids[r] for r in rows]
     frame["text"] = [texts[r] for r in rows]
     return frame

@@ -56,6 +56,7 @@ with user_errors():
     view.csv_button(table, file_name="geometry-across-models.csv", key="geometry_table_csv")
     st.caption("Hover a column header for what it measures. Hubness uses the stored 10-nearest-neighbour graph; "
                "redundancy asks how many principal components keep each item's top-10 neighbours.")
+    st.plotly_chart(view.comparison_figure(table), key="geometry_compare_chart")
 
     # -- one model in detail ---------------------------------------------------------------------
     if state.get(state.GEOMETRY_MODEL) not in model_ids:
@@ -228,6 +229,10 @@ with tabs[4], user_errors():
              "least as far apart: small = the means differ (in any direction)."),
             ("Distance of means", f"{result.mean_distance:.4f}", "|mean(group) − mean(reference)|."),
         ])
+        if result.q > 0.5:
+            st.info(f"The group is more central than the reference (Q > 0.5), so the one-sided test of the paper "
+                    f"(is it more outlying?) finds nothing; the two-sided rank-sum p is "
+                    f"{result.p_value_two_sided:.3g}.")
         st.text(f"{group_name}: {result.n_group:,} items · reference, {reference_name}: {result.n_reference:,} items"
                 + (" · permutation test on a seeded sample of 5,000 per side" if result.permutation_sampled else ""))
         st.plotly_chart(view.shift_histogram(result, group=group_name, reference=reference_name),

@@ -159,6 +159,6 @@ def _values(corpus: Any, column: str) -> list[Any]:
 def _human_shift(p: dict[str, Any]) -> str:
     return (f"{p['group']} ({p['n_group']:,} items) vs {p['reference']} ({p['n_reference']:,}), {p['model_id']}\n"
             f"  depth rank-sum (group more outlying): z = {p['rank_sum_statistic']:.3f}, p = {p['p_value']:.4g}, "
-            f"Q = {p['q']:.3f} (0.5 = no shift)\n"
+            f"Q = {p['q']:.3f} (0.5 = no shift); two-sided p = {p['p_value_two_sided']:.4g}\n"
             f"  permutation test on |mean difference| = {p['mean_distance']:.4f}: p = {p['permutation_p']:.4g} "
             f"({p['permutations']:,} permutations)")

@@ -61,7 +61,8 @@ class ShiftResult:
     n_group: int
     q: float  # Liu & Singh's Q: 0.5 = no shift, < 0.5 = the group is more outlying
     rank_sum_statistic: float  # Wilcoxon rank-sum z (scipy.stats.ranksums), reference vs group
-    p_value: float  # one-sided: the group is more outlying than the reference
+    p_value: float  # one-sided: the group is more outlying than the reference (the paper's test)
+    p_value_two_sided: float  # the same rank-sum test, either direction (a group more *central* also counts)
     mean_distance: float  # |mean(group) - mean(reference)|
     permutation_p: float  # share of label permutations with a mean distance at least as large
     permutations: int
@@ -118,6 +119,7 @@ def shift_test(reference: np.ndarray, group: np.ndarray, *, permutations: int = 
     depth_ref = tte_depth(reference)
     depth_group = depth_against(reference, group)
     statistic, p_value = ranksums(depth_ref, depth_group, alternative="greater")
+    p_two_sided = float(ranksums(depth_ref, depth_group, alternative="two-sided").pvalue)
     u_ref = mannwhitneyu(depth_ref, depth_group, alternative="two-sided").statistic  # pairs ref > group (+ties/2)
     q = 1.0 - float(u_ref) / (len(depth_ref) * len(depth_group))
     rng = np.random.default_rng(seed)
@@ -127,7 +129,7 @@ def shift_test(reference: np.ndarray, group: np.ndarray, *, permutations: int = 
                                                     permutations=permutations, seed=seed)
     return ShiftResult(
         n_reference=len(reference), n_group=len(group), q=q, rank_sum_statistic=float(statistic),
-        p_value=float(p_value), mean_distance=distance, permutation_p=float(permutation_p),
+        p_value=float(p_value), p_value_two_sided=p_two_sided, mean_distance=distance, permutation_p=float(permutation_p),
         permutations=permutations,
         permutation_sampled=len(ref_rows) < len(reference) or len(group_rows) < len(group),
         depth_reference=depth_ref, depth_group=depth_group,

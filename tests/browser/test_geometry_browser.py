@@ -24,8 +24,16 @@ def test_geometry_page_table_hubs_depth_and_topics(app_url, page, small_corpus, 
     wait_for_app(page)
     screenshot(page, "geometry_hubness")
 
+    page.get_by_role("tab", name="Redundancy").click()
+    page.get_by_text("Truncate to d components").first.wait_for()
+    screenshot(page, "geometry_redundancy")
+
+    page.set_viewport_size({"width": 1400, "height": 2400})  # the app scrolls inside itself: show it all
     page.get_by_role("tab", name="Depth and shift").click()
     page.get_by_text("Shift test").first.wait_for()
+    page.get_by_role("button", name="Run the shift test").click()
+    page.get_by_text("Rank-sum p").first.wait_for(timeout=60_000)
+    wait_for_app(page)
     screenshot(page, "geometry_depth")
 
     page.get_by_role("tab", name="Topics").click()

@@ -260,14 +260,16 @@ def test_report_on_real_embeddings_is_stored_and_a_rerun_is_a_cache_hit(small_em
 
 def test_cli_geometry_and_shift_print_json(small_embeddings, small_corpus, store):
     from engine.cli import main
+    from engine.geometry import geometry_report
 
+    geometry_report(store, small_corpus.corpus_id, small_embeddings)  # stored (or already stored)
     out = io.StringIO()
     with redirect_stdout(out):
         code = main(["geometry", small_corpus.corpus_id, "--models", "minilm-l3", "--json", "--top", "3"])
     assert code == 0
     payload = json.loads(out.getvalue())
     model = payload["models"][0]
-    assert model["cached"] is True  # the report test (or an earlier run) stored it
+    assert model["cached"] is True  # the CLI reads the stored report
     assert len(model["top_hubs"]) == 3 and model["top_hubs"][0]["n_k"] >= model["top_hubs"][-1]["n_k"]
     assert model["most_central"][0]["depth"] >= model["most_outlying"][0]["depth"]
     article = str(small_corpus.frame["article"][0])
