@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
+
+from components import resources as res
+from components import state
+from components.feedback import escape_markdown
 
 from engine.geometry.report import SUMMARY_COLUMNS, summary_rows
 
@@ -166,3 +171,65 @@ def csv_button(frame: pd.DataFrame, *, file_name: str, key: str, label: str = "D
     the file name is built by the page from safe parts."""
     st.download_button(label, lambda: frame.to_csv(index=False).encode("utf-8"), file_name=file_name,
                        mime="text/csv", key=key, help="The whole table as a CSV file.")
+
+
+@dataclass(frozen=True)
+class ShiftGroups:
+    """What the shift test compares: the group's ids, the reference (ids of this corpus, "rest", or
+    another corpus) and display names (plain text: they can hold column values)."""
+
+    group_ids: tuple[str, ...]
+    reference: tuple[str, ...] | str
+    reference_corpus: str | None
+    group_name: str
+    reference_name: str
+
+
+def shift_groups_picker(corpus: Any, model_id: str) -> ShiftGroups:
+    """Widgets to choose the two sides of a shift test: two values of a column, the Map selection
+    vs the rest, or another stored corpus embedded with ``model_id``."""
+    how = st.radio("Compare", ["Two values of a column", "Map selection vs the rest", "Another corpus"],
+                   horizontal=True, key="geometry_shift_how",
+                   help="The group's depths with respect to the reference are compared with the reference's own.")
+    group_ids: tuple[str, ...] = ()
+    reference: tuple[str, ...] | str = "rest"
+    reference_corpus = None
+    group_name, reference_name = "group", "reference"
+    ids = np.array(corpus.ids, dtype=object)
+    if how == "Two values of a column":
+        if not corpus.metadata_columns:
+            st.info("This corpus has no metadata column; use a Map selection or another corpus.")
+        else:
+            c1, c2, c3 = st.columns(3)
+            column = c1.selectbox("Column", corpus.metadata_columns, key="geometry_shift_column",
+                                  help="A metadata column whose values define the groups.")
+            values = [str(v) for v in corpus.frame[column].drop_nulls().unique().sort().to_list()[:1000]]
+            value = c2.selectbox("Group: items where the column is", values, key="geometry_shift_value",
+                                 help="The tested group.")
+            vs = c3.selectbox("Reference", ["rest"] + [v for v in values if v != value], key="geometry_shift_vs",
+                              format_func=lambda v: "every other item" if v == "rest" else v,
+                              help="The items the group is compared with.")
+            text = np.array([str(v) for v in corpus.frame[column].to_list()], dtype=object)
+            group_ids = tuple(ids[text == value])
+            reference = "rest" if vs == "rest" else tuple(ids[text == vs])
+            group_name, reference_name = f"{column} = {value}", "the rest" if vs == "rest" else f"{column} = {vs}"
+    elif how == "Map selection vs the rest":
+        selection = state.get(state.SELECTION)
+        if not selection or selection.get("corpus_id") != corpus.corpus_id or not selection.get("ids"):
+            st.info("Select points on the Map (lasso or box) first; they are compared with the rest of the corpus.")
+        else:
+            group_ids = tuple(selection["ids"])
+            group_name, reference_name = f"Map selection ({len(group_ids):,})", "the rest"
+    else:
+        others = {m["corpus_id"]: m["name"] for m in res.store().list_corpora() if m["corpus_id"] != corpus.corpus_id
+                  and model_id in res.embedded_model_ids(m["corpus_id"])}
+        if not others:
+            st.info(f"No other stored corpus is embedded with {escape_markdown(model_id)}; embed one on the Home "
+                    "page.")
+        else:
+            reference_corpus = st.selectbox("Reference corpus", list(others), format_func=others.__getitem__,
+                                            key="geometry_shift_corpus",
+                                            help="Another stored corpus embedded with the same model.")
+            group_ids = tuple(ids)
+            group_name, reference_name = "this corpus", others[reference_corpus]
+    return ShiftGroups(group_ids, reference, reference_corpus, group_name, reference_name)

@@ -171,49 +171,9 @@ with tabs[4], user_errors():
                     help_text="Colour every item by its depth: central items high, outliers low.")
 
     st.markdown("**Shift test**: is one group distributed differently from another in this space?")
-    how = st.radio("Compare", ["Two values of a column", "Map selection vs the rest", "Another corpus"],
-                   horizontal=True, key="geometry_shift_how",
-                   help="The group's depths with respect to the reference are compared with the reference's own.")
-    group_ids: tuple[str, ...] = ()
-    reference: tuple[str, ...] | str = "rest"
-    reference_corpus = None
-    group_name, reference_name = "group", "reference"
-    ids = np.array(corpus.ids, dtype=object)
-    if how == "Two values of a column":
-        if not corpus.metadata_columns:
-            st.info("This corpus has no metadata column; use a Map selection or another corpus.")
-        else:
-            c1, c2, c3 = st.columns(3)
-            column = c1.selectbox("Column", corpus.metadata_columns, key="geometry_shift_column",
-                                  help="A metadata column whose values define the groups.")
-            values = [str(v) for v in corpus.frame[column].drop_nulls().unique().sort().to_list()[:1000]]
-            value = c2.selectbox("Group: items where the column is", values, key="geometry_shift_value",
-                                 help="The tested group.")
-            vs = c3.selectbox("Reference", ["rest"] + [v for v in values if v != value], key="geometry_shift_vs",
-                              format_func=lambda v: "every other item" if v == "rest" else v,
-                              help="The items the group is compared with.")
-            text = np.array([str(v) for v in corpus.frame[column].to_list()], dtype=object)
-            group_ids = tuple(ids[text == value])
-            reference = "rest" if vs == "rest" else tuple(ids[text == vs])
-            group_name, reference_name = f"{column} = {value}", "the rest" if vs == "rest" else f"{column} = {vs}"
-    elif how == "Map selection vs the rest":
-        selection = state.get(state.SELECTION)
-        if not selection or selection.get("corpus_id") != corpus_id or not selection.get("ids"):
-            st.info("Select points on the Map (lasso or box) first; they are compared with the rest of the corpus.")
-        else:
-            group_ids = tuple(selection["ids"])
-            group_name, reference_name = f"Map selection ({len(group_ids):,})", "the rest"
-    else:
-        others = {m["corpus_id"]: m["name"] for m in res.store().list_corpora() if m["corpus_id"] != corpus_id
-                  and model_id in res.embedded_model_ids(m["corpus_id"])}
-        if not others:
-            st.info(f"No other stored corpus is embedded with {model_id}; embed one on the Home page.")
-        else:
-            reference_corpus = st.selectbox("Reference corpus", list(others), format_func=others.__getitem__,
-                                            key="geometry_shift_corpus",
-                                            help="Another stored corpus embedded with the same model.")
-            group_ids = tuple(ids)
-            group_name, reference_name = "this corpus", others[reference_corpus]
+    groups = view.shift_groups_picker(corpus, model_id)
+    group_ids, reference, reference_corpus = groups.group_ids, groups.reference, groups.reference_corpus
+    group_name, reference_name = groups.group_name, groups.reference_name
     permutations = st.select_slider("Permutations", [200, 500, 1000, 2000], value=1000, key="geometry_permutations",
                                     help="Label shuffles for the difference-of-means test (more = finer p-values).")
     if group_ids and st.button("Run the shift test", key="geometry_shift_run", type="primary",
