@@ -346,3 +346,72 @@ def item_labels(corpus_id: str, label_column: str | None, max_chars: int = 80) -
     from engine.labels import item_labels as _labels
 
     return tuple(_labels(corpus(corpus_id), label_column, max_chars=max_chars))
+
+
+# -- geometry (engine.geometry): ids in, stored reports out; nothing here draws ------------------------
+@st.cache_resource(show_spinner="Computing the geometry figures…", max_entries=16)
+def geometry_report(corpus_id: str, model_id: str) -> Any:
+    """Every geometry figure for one model (stored by content hash; computed here if not stored)."""
+    from engine.geometry import geometry_report as _report
+
+    return _report(store(), corpus_id, embeddings(corpus_id, model_id))
+
+
+def compute_geometry_report(corpus_id: str, model_id: str, progress: Any) -> None:
+    """Compute and store the report with a progress callback (not cached: the page draws the bar,
+    and a cached function may not touch elements made outside it); then read it through
+    :func:`geometry_report`."""
+    from engine.geometry import geometry_report as _report
+
+    _report(store(), corpus_id, embeddings(corpus_id, model_id), progress=progress)
+
+
+def geometry_report_stored(corpus_id: str, model_id: str) -> bool:
+    """True when the report is on disk (the page then needs no progress bar)."""
+    from engine.geometry.report import load_report
+
+    return load_report(store(), corpus_id, embeddings(corpus_id, model_id)) is not None
+
+
+@st.cache_resource(show_spinner="Scoring every item against the topics…", max_entries=16)
+def geometry_topics(corpus_id: str, model_id: str, topics_json: str, threshold: float, refine: bool) -> Any:
+    """Keyword topics (engine.geometry.topics); ``topics_json`` = JSON {name: [keywords]} in the user's order."""
+    import json
+
+    from engine.embed import embed_queries
+    from engine.geometry import keyword_topics
+
+    emb = embeddings(corpus_id, model_id)
+    the_corpus = corpus(corpus_id)
+
+    def embed(texts: list[str]) -> Any:
+        return embed_queries(texts, model_id, store=store(), corpus=the_corpus)
+
+    return keyword_topics(json.loads(topics_json), emb.vectors, emb.valid, embed, threshold=threshold, refine=refine)
+
+
+@st.cache_resource(show_spinner="Running the shift tests…", max_entries=16)
+def geometry_shift(corpus_id: str, model_id: str, group_ids: tuple[str, ...], reference: tuple[str, ...] | str,
+                   reference_corpus_id: str | None, permutations: int) -> Any:
+    """Depth rank-sum + permutation test of the items ``group_ids`` against ``reference``: ids of this
+    corpus, ``"rest"`` (every other valid item), or every item of ``reference_corpus_id``."""
+    import numpy as np
+
+    from engine.geometry import shift_test
+    from engine.vectors import row_lookup, rows_of
+
+    emb = embeddings(corpus_id, model_id)
+    lookup = row_lookup(corpus(corpus_id).ids)
+    valid = np.asarray(emb.valid)
+    group_rows = np.array([r for r in rows_of(lookup, group_ids)[0] if valid[r]], dtype=np.int64)
+    if reference_corpus_id is not None:
+        other = embeddings(reference_corpus_id, model_id)
+        reference_vectors = np.asarray(other.vectors)[np.asarray(other.valid)]
+    elif reference == "rest":
+        mask = valid.copy()
+        mask[group_rows] = False
+        reference_vectors = np.asarray(emb.vectors)[mask]
+    else:
+        rows = np.array([r for r in rows_of(lookup, reference)[0] if valid[r]], dtype=np.int64)
+        reference_vectors = np.asarray(emb.vectors)[rows]
+    return shift_test(reference_vectors, np.asarray(emb.vectors)[group_rows], permutations=permutations)

@@ -42,6 +42,10 @@ AXES_METHOD: Final = "axes_method"  # str: how the axis is defined (preset | pol
 AXES_SECOND: Final = "axes_second"  # str | None: the second axis of the two-axis scatter ("preset:<name>" | "saved:<key>")
 AXES_SAVE_NAME_FOR: Final = "axes_save_name_for"  # str | None: recipe JSON whose name the "Save as" box was filled with
 
+# -- geometry page ---------------------------------------------------------------------------------
+GEOMETRY_MODEL: Final = "geometry_model"  # str | None: the model whose details the Geometry page shows
+GEOMETRY_TOPICS: Final = "geometry_topics"  # str: the keyword topics typed on the Geometry page ("name: kw, kw" lines)
+
 # -- home page -------------------------------------------------------------------------------------
 LAST_INGEST: Final = "last_ingest"  # dict: the latest ingest report, shown on the home page
 LAST_EMBED: Final = "last_embed"  # list[dict]: the latest embed summaries (one per model)
@@ -67,6 +71,8 @@ _DEFAULTS: Final[dict[str, Any]] = {
     AXES_METHOD: "preset",
     AXES_SECOND: None,
     AXES_SAVE_NAME_FOR: None,
+    GEOMETRY_MODEL: None,
+    GEOMETRY_TOPICS: "",
     LAST_INGEST: None,
     LAST_EMBED: None,
 }
