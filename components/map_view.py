@@ -20,7 +20,7 @@ import streamlit as st
 
 from components import resources as res
 from components import state
-from engine.cluster import Clustering, cluster_centres, cluster_table, stratified_sample
+from engine.cluster import Clustering, cluster_centres, cluster_table
 from engine.project import Projection
 from engine.types import Corpus
 
@@ -240,18 +240,6 @@ def _cluster_annotations(projection: Projection, clustering: Clustering | None) 
                       "font": {"size": 11, "color": "#222"}, "bgcolor": "rgba(255,255,255,0.72)",
                       "borderpad": 2})
     return notes
-
-
-def display_rows(projection: Projection, clustering: Clustering | None, *, cap: int,
-                 keep: Sequence[int] = ()) -> np.ndarray:
-    """Rows to draw: all projected rows, or a sample stratified by cluster past ``cap``."""
-    projected = np.flatnonzero(projection.projected)
-    if projected.size <= cap:
-        return projected
-    labels = clustering.labels[projected] if clustering is not None else np.zeros(projected.size, dtype=int)
-    keep_positions = np.flatnonzero(np.isin(projected, np.asarray(list(keep), dtype=int)))
-    picked = stratified_sample(labels, cap, seed=0, keep=keep_positions.tolist())
-    return projected[picked]
 
 
 def cluster_overview(clustering: Clustering, corpus: Corpus) -> pl.DataFrame:

@@ -381,27 +381,3 @@ def cluster_centres(labels: npt.ArrayLike, coords: np.ndarray) -> dict[int, np.n
         if members.size:
             centres[int(cluster)] = np.median(members, axis=0)
     return centres
-
-
-def stratified_sample(
-    labels: npt.ArrayLike, cap: int, *, seed: int = 0, keep: Sequence[int] = ()
-) -> npt.NDArray[np.int64]:
-    """About ``cap`` row numbers, drawn from each cluster in proportion to its size.
-
-    Every cluster keeps at least one row, so small clusters stay visible; rows in ``keep`` (search
-    hits, the selected point) are always included. Returns sorted row numbers; all rows when
-    there are no more than ``cap``.
-    """
-    labels = np.asarray(labels)
-    n = labels.size
-    if n <= cap:
-        return np.arange(n, dtype=np.int64)
-    rng = np.random.default_rng(seed)
-    chosen: list[np.ndarray] = []
-    groups = np.unique(labels)
-    for group in groups:
-        members = np.flatnonzero(labels == group)
-        quota = max(1, int(round(cap * members.size / n)))
-        chosen.append(rng.choice(members, size=min(quota, members.size), replace=False))
-    picked = np.unique(np.concatenate(chosen + [np.asarray(list(keep), dtype=np.int64)]))
-    return picked.astype(np.int64)

@@ -45,3 +45,9 @@ class Settings:
             max_text_chars=_env_int("EMBEDSCAPE_MAX_TEXT_CHARS", base.max_text_chars),
             batch_size=_env_int("EMBEDSCAPE_BATCH_SIZE", base.batch_size),
         )
+
+
+# -- Map ---------------------------------------------------------------------------------------------
+# Past this many points the Map draws a sample stratified by cluster (engine/project/sampling.py):
+# a plotly scatter of 100k points is ~10 MB of JSON per rerun. ``EMBEDSCAPE_MAP_POINT_CAP``.
+MAP_POINT_CAP: int = _env_int("EMBEDSCAPE_MAP_POINT_CAP", 20_000)

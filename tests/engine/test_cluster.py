@@ -1,4 +1,4 @@
-"""engine.cluster: clusters named by words that occur in them; tables, centres and sampling."""
+"""engine.cluster: clusters named by words that occur in them; tables and centres."""
 from __future__ import annotations
 
 import re
@@ -13,7 +13,6 @@ from engine.cluster import (
     cluster_keywords,
     cluster_table,
     load_clustering,
-    stratified_sample,
 )
 from engine.errors import ProjectionError
 from engine.project import project
@@ -81,13 +80,3 @@ def test_centres_are_inside_their_cluster_bounds():
     centres = cluster_centres(np.array([0, 0, 0, 1, 1, -1]), coords)
     assert set(centres) == {0, 1}
     assert 0 <= centres[0][0] <= 2 and 10 <= centres[1][0] <= 11
-
-
-def test_stratified_sample_keeps_every_cluster_and_forced_rows():
-    labels = np.array([0] * 900 + [1] * 95 + [2] * 5)
-    picked = stratified_sample(labels, 100, keep=[999, 3])
-    assert 95 <= picked.size <= 110
-    assert {0, 1, 2} <= set(labels[picked]) and {999, 3} <= set(picked)
-    share = (labels[picked] == 0).mean()
-    assert 0.8 <= share <= 0.95  # proportional to the 90 % share of cluster 0
-    assert stratified_sample(labels[:50], 100).size == 50
