@@ -5,8 +5,8 @@ outliers unclustered, label -1) and k-means (exactly ``n_clusters`` groups). Eit
 full embedding, on a 50-dimensional PCA of it, or on the map coordinates of a projection (what
 the map shows; fast).
 
-Each cluster is named by class-based TF-IDF against the whole corpus (as in BERTopic, with its
-BM25 weighting and square-root term frequency): the words of all its texts are pooled into one
+Each cluster is named by class-based TF-IDF against the whole corpus (BERTopic's formula, scaled
+by how over-represented a word is in the cluster): the words of all its texts are pooled into one
 document per cluster, and a word scores high when it is frequent in that cluster and rare in the
 corpus. English stop words, words in more than half of all texts, and near-duplicates of a
 better word ("models" after "model") are left out.
@@ -191,13 +191,12 @@ def distinct_terms(ranked: Sequence[str], top_n: int) -> list[str]:
 def cluster_keywords(texts: Sequence[str], labels: npt.ArrayLike, *, top_n: int = 8) -> dict[int, list[str]]:
     """Class-based TF-IDF against the whole corpus: the most distinctive words of each cluster.
 
-    As BERTopic's ``ClassTfidfTransformer(bm25_weighting=True, reduce_frequent_words=True)``: the
-    texts of a cluster are pooled into one document; a word's weight is
-    ``sqrt(tf in the cluster) * log(1 + (A - f + 0.5) / (f + 0.5))`` where ``f`` is its frequency
-    in the whole corpus (unclustered texts included) and ``A`` the average number of words per
-    cluster. Words more frequent corpus-wide than an average cluster is long score zero or less,
-    and words in more than half of all texts (a corpus-specific stop list, from 20 texts) are
-    left out, so "model" never names a cluster of a corpus where every text is about models.
+    BERTopic's c-TF-IDF, ``tf(word, cluster) * log(1 + A / f(word))`` (the texts of a cluster
+    pooled into one document; ``A`` the average number of words per cluster), with ``f`` counted
+    over the whole corpus, unclustered texts included, and scaled by ``log(lift)`` where ``lift =
+    p(word | cluster) / p(word | corpus)`` (clipped at 1): a word as common everywhere as in the
+    cluster scores 0. Words in more than half of all texts (a corpus-specific stop list, from 20
+    texts on) are left out, so "models" does not name a cluster of a corpus of modelling papers.
     English stop words are removed, and near-duplicates ("model", "models") count once.
 
     Args:
