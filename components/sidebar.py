@@ -18,6 +18,9 @@ def _model_label(model_id: str) -> str:
         return model_id
 
 
+model_label = _model_label  # public: pages that name a model show what the sidebar shows
+
+
 PAGES_DIR = Path(__file__).resolve().parents[1] / "pages"
 PAGE_ICONS = {
     "Home": ":material/home:", "Map": ":material/scatter_plot:", "Search": ":material/search:",
@@ -100,13 +103,15 @@ def render_label_picker(corpus_id: str) -> None:
     chosen = state.label_column(corpus_id, default=guess_label_column(corpus))
     options: list[str | None] = [None, *candidates]
     widget_key = f"_w_label_column_{corpus_id}"
-    if widget_key not in st.session_state or st.session_state[widget_key] not in options:
-        st.session_state[widget_key] = chosen if chosen in options else None
+    # the durable choice is written into the widget on every run and copied back on change (as
+    # state.bind does): a widget value carried over a page switch otherwise reset it to None
+    st.session_state[widget_key] = chosen if chosen in options else None
     picked = st.sidebar.selectbox(
         "Label column",
         options=options,
         format_func=lambda c: "(start of the text)" if c is None else c,
         key=widget_key,
+        on_change=lambda: state.set_label_column(corpus_id, st.session_state[widget_key]),
         help="How items are named in hover texts, neighbour lists, search results and rankings. "
         "A guess (title, name, headline…) is preselected; every listed item can be opened in full.",
     )

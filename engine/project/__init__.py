@@ -23,7 +23,7 @@ The package, one module per concern:
 * ``quality``: trustworthiness and k-NN preservation;
 * ``storage``: save / load / list in the workspace;
 * ``sampling``: the map's point cap (``display_rows``, ``stratified_sample``);
-* ``labels``: where cluster labels go so that they never overlap.
+* ``placement``: where cluster labels go so that they never overlap.
 
 Example:
     >>> import numpy as np
