@@ -225,3 +225,86 @@ def test_rows_a_model_cannot_represent_are_not_drawn_and_open_without_neighbours
         assert any("could not represent" in c.value for c in [*at.caption, *at.info])
     finally:
         store.delete_corpus(corpus.corpus_id)
+
+
+def test_a_first_layout_shows_a_status_with_its_phases_above_the_chart(small_corpus, stored_map):
+    """A layout that is not stored yet: a status box says what runs (tested on its text)."""
+    at = _open(small_corpus.corpus_id, **{state.MAP_CHOICES: {small_corpus.corpus_id: {"seed": 7}}})
+    (status,) = at.status
+    assert "Computed the UMAP 2-D layout of 300 points" in status.label and "stored" in status.label
+    phases = " ".join(m.value for m in status.markdown)
+    assert "Laying out 300 points with UMAP in 2-D" in phases and "Saving the layout" in phases
+    # above the chart: the status comes before the plotly chart in the page
+    def walk(node):
+        yield node
+        for child in getattr(node, "children", {}).values():
+            yield from walk(child)
+
+    order = [id(node) for node in walk(at.main)]
+    (chart,) = at.get("plotly_chart")
+    assert order.index(id(status)) < order.index(id(chart))
+    at.run()  # stored now: no status on the next run
+    assert not at.status
+
+
+def test_map_choices_follow_the_corpus_and_umap_controls_only_show_for_umap(small_corpus, stored_map):
+    other = {"model": "glove-50d", "cluster_method": "kmeans", "n_clusters": 5}
+    at = _open(small_corpus.corpus_id, **{state.MAP_CHOICES: {"another-corpus": other}})
+    model_box = at.selectbox(key="_w_map_model")
+    assert model_box.value == SMALL_MODEL  # not the other corpus's model
+    assert model_box.options == ["MiniLM-L3"] or all("minilm" not in o for o in model_box.options)
+    assert at.selectbox(key="_w_map_cluster_method").value == "hdbscan"  # nor its clustering
+    assert [s.label for s in at.slider if s.label.startswith("UMAP")] == ["UMAP n_neighbors", "UMAP min_dist"]
+    at.selectbox(key="_w_map_cluster_method").set_value("kmeans").run()
+    assert not at.exception, at.exception
+    choices = at.session_state[state.MAP_CHOICES]
+    assert choices[small_corpus.corpus_id]["cluster_method"] == "kmeans" and choices["another-corpus"] == other
+    assert at.number_input(key="_w_map_n_clusters").value == 12
+    at.session_state[state.MAP_METHOD] = "pca"
+    at.run()
+    assert not [s for s in at.slider if s.label.startswith("UMAP")]
+    assert at.selectbox(key="_w_map_cluster_method").value == "kmeans"  # kept for this corpus
+
+
+def test_the_neighbour_table_is_new_for_each_open_item(small_corpus, stored_map):
+    """A ticked row of one item's neighbour table must not stay ticked for the next item."""
+    at = _open(small_corpus.corpus_id,
+               **{state.FOCUS_ITEM: {"corpus_id": small_corpus.corpus_id, "id": small_corpus.ids[17]}})
+    first = next(d for d in at.dataframe if "similarity" in d.value.columns)
+    at.session_state[state.FOCUS_ITEM] = {"corpus_id": small_corpus.corpus_id, "id": small_corpus.ids[40]}
+    at.run()
+    second = next(d for d in at.dataframe if "similarity" in d.value.columns)
+    assert first.proto.id != second.proto.id
+
+
+def test_cluster_labels_on_the_figure_do_not_overlap(small_corpus, small_embeddings, stored_map):
+    import itertools
+
+    from components import map_view
+    from engine.cluster import cluster_embeddings
+    from components.map_figure import ASSUMED_PLOT_WIDTH_PX
+    from engine.project.placement import text_box_px
+
+    clustering = cluster_embeddings(small_embeddings, small_corpus.texts, projection=stored_map,
+                                    method="kmeans", space="map", n_clusters=24)
+    colouring = map_view.coloring(map_view.CLUSTER, corpus=small_corpus, clustering=clustering, color_scores=None)
+    figure = map_view.map_chart(stored_map, small_corpus.texts, color=colouring, clustering=clustering)
+    layout = figure.layout
+    notes = layout.annotations
+    assert len(notes) >= 12
+    (x0, x1), (y0, y1) = layout.xaxis.range, layout.yaxis.range
+    x_per_px, y_per_px = (x1 - x0) / ASSUMED_PLOT_WIDTH_PX, (y1 - y0) / (layout.height - 20)
+    boxes = []
+    for note in notes:
+        text = note.text.removeprefix("<b>").removesuffix("</b>")
+        width, height = text_box_px(text, note.font.size)
+        cx, cy = (note.ax, note.ay) if note.showarrow else (note.x, note.y)
+        boxes.append((cx - width * x_per_px / 2, cy - height * y_per_px / 2,
+                      cx + width * x_per_px / 2, cy + height * y_per_px / 2))
+    for a, b in itertools.combinations(boxes, 2):
+        assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3])
+    # legend colours: every shown colour distinct by CIEDE2000
+    from engine.palette import MIN_DELTA_E, min_pairwise_delta_e
+
+    colours = [t.marker.color for t in figure.data]
+    assert len(colours) == len(set(colours)) and min_pairwise_delta_e(colours) >= MIN_DELTA_E
