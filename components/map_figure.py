@@ -39,7 +39,8 @@ HOVER_CHARS = 80
 LEGEND_CHARS = 40
 LABEL_FONT_PX = 11
 RING_COLOR = "#d62728"
-ASSUMED_PLOT_WIDTH_PX = 700  # the map column at a 1,280-px window; wider screens only add room
+ASSUMED_PLOT_WIDTH_PX = 560  # the map column beside the sidebar at a 1,280-px window; wider only adds room
+LEGEND_ROW_PX = 21  # one row of the horizontal legend under the plot (font 11)
 SPECIAL = ("unclustered", "(missing)", "no value")
 
 
@@ -231,6 +232,7 @@ def map_chart(
                                 marker={"color": "#111111", "size": size + 10, "symbol": "x" if dims == 2 else "cross",
                                         "line": {"color": "#ffffff", "width": 1}}))
     ranges = _ranges(coords, drawn, dims)
+    legend_px = _legend_px(figure)
     layout: dict[str, Any] = {
         "height": height,
         "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
@@ -243,7 +245,8 @@ def map_chart(
     if dims == 2:
         axis = {"showticklabels": False, "showgrid": False, "zeroline": False, "title": None}
         layout |= {"xaxis": {**axis, "range": list(ranges[0])}, "yaxis": {**axis, "range": list(ranges[1])},
-                   "annotations": cluster_annotations(projection, clustering, ranges=ranges, height=height)}
+                   "annotations": cluster_annotations(projection, clustering, ranges=ranges,
+                                                      plot_height=height - 20 - legend_px)}
     else:
         axis3 = {"showticklabels": False, "title": "", "showbackground": False}
         layout["scene"] = {"xaxis": axis3, "yaxis": axis3, "zaxis": axis3,
@@ -252,8 +255,19 @@ def map_chart(
     return figure
 
 
+def _legend_px(figure: go.Figure) -> float:
+    """Estimated height of the horizontal legend under the plot: plotly takes it from the plot area."""
+    entries = [t.name or "" for t in figure.data if t.showlegend is not False]
+    if len(entries) < 2:
+        return 0.0
+    row_width = sum(44 + 0.6 * 11 * len(name) for name in entries)  # symbol + gap + text
+    rows = int(np.ceil(row_width / ASSUMED_PLOT_WIDTH_PX))
+    return rows * LEGEND_ROW_PX + 10
+
+
 def cluster_annotations(projection: Projection, clustering: Clustering | None, *,
-                        ranges: list[tuple[float, float]] | None = None, height: int = 640) -> list[dict[str, Any]]:
+                        ranges: list[tuple[float, float]] | None = None,
+                        plot_height: float = 620) -> list[dict[str, Any]]:
     """Cluster labels as layout annotations (never selectable points).
 
     In 2-D (``ranges`` given) the boxes come from ``engine.project.placement``: no two overlap, and
@@ -270,7 +284,7 @@ def cluster_annotations(projection: Projection, clustering: Clustering | None, *
         return [{**dict(zip(("x", "y", "z"), map(float, centres[c]))), "text": f"<b>{plotly_text(text)}</b>",
                  "showarrow": False, **style} for c, text, _, _ in wanted]
     boxes = place_labels(wanted, x_range=ranges[0], y_range=ranges[1],
-                         plot_px=(ASSUMED_PLOT_WIDTH_PX, height - 20), font_px=LABEL_FONT_PX)
+                         plot_px=(ASSUMED_PLOT_WIDTH_PX, plot_height), font_px=LABEL_FONT_PX)
     notes = []
     for box in boxes:
         note = {"text": f"<b>{plotly_text(box.text)}</b>", **style, "name": f"cluster {box.cluster}"}

@@ -47,7 +47,7 @@ CLUSTER_SPACES: tuple[str, ...] = ("map", "pca", "embedding")
 NAMESPACE = "clusters"
 NOISE = -1
 NOISE_LABEL = "unclustered"
-_LABELLER_VERSION = 3  # bump when clustering or labelling changes, so stored results are not reused
+_LABELLER_VERSION = 4  # bump when clustering or labelling changes, so stored results are not reused
 _TOKEN_PATTERN = r"(?u)\b[^\W\d_][^\W\d_]+\b"  # words of 2+ letters, no digits
 # scikit-learn's English list holds content words a label needs ("fire", "bill", "system"…); keep
 # those, and drop reporting verbs, titles and contraction stubs that name no topic.
@@ -160,11 +160,16 @@ MIN_TEXTS_FOR_DOC_SHARE = 20  # below this, document shares are too coarse to ca
 
 
 def _stem(word: str) -> str:
-    """A crude English stem, only to tell "model"/"models"/"modelling" apart as one word."""
-    for suffix, replacement, min_len in (("ies", "y", 5), ("sses", "ss", 5), ("ing", "", 6), ("ed", "", 6),
-                                          ("es", "", 5), ("s", "", 4)):
-        if word.endswith(suffix) and len(word) >= min_len and not word.endswith("ss"):
-            return word[: len(word) - len(suffix)] + replacement
+    """A crude English stem, only to tell "fire"/"fires", "model"/"models"/"modelling" apart as one word."""
+    if word.endswith("ies") and len(word) >= 5:
+        word = word[:-3] + "y"
+    elif word.endswith(("sses", "ches", "shes", "xes", "zes")) and len(word) >= 5:
+        word = word[:-2]
+    elif word.endswith("s") and not word.endswith(("ss", "us", "is")) and len(word) >= 4:
+        word = word[:-1]
+    for suffix, min_len in (("ing", 6), ("ed", 6)):
+        if word.endswith(suffix) and len(word) >= min_len:
+            return word[: -len(suffix)]
     return word
 
 

@@ -6,7 +6,8 @@ of each label's box: ``characters × CHAR_WIDTH_EM × font size`` wide and ``LIN
 size`` high, plus padding, in pixels, converted to data units with the figure's plot-area size
 and axis ranges. Labels are placed largest cluster first: at the cluster's centre if that box is
 free, else at the nearest free spot on a grid of offsets around it (the map then draws a thin
-line to the centre); a label with no free spot within ``MAX_OFFSET_BOXES`` box sizes is left out
+line to the centre); a label with no free spot within ``MAX_OFFSET_ROWS`` box heights and
+``MAX_OFFSET_COLUMNS`` box widths is left out
 (the legend and the cluster table still name it). The box estimate is deliberately generous
 (bold text averages about 0.6 em a character), and a wider figure than assumed only makes the
 real boxes smaller, so boxes that do not overlap here do not overlap on screen.
@@ -19,7 +20,8 @@ from dataclasses import dataclass
 CHAR_WIDTH_EM = 0.62  # average advance of bold sans-serif text, as a share of the font size
 LINE_HEIGHT_EM = 1.3
 PADDING_PX = 4.0  # inside the box (plotly's borderpad 2) plus a small gap between boxes
-MAX_OFFSET_BOXES = 4  # how far (in box sizes) a label may move from its cluster's centre
+MAX_OFFSET_ROWS = 3  # how far a label may move up or down from its cluster's centre, in box heights
+MAX_OFFSET_COLUMNS = 1  # ... and sideways, in box widths (labels are wide: farther reads as another cluster)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,10 +59,9 @@ def boxes_overlap(a: LabelBox, b: LabelBox) -> bool:
     return al < br and bl < ar and ab < bt and bb < at
 
 
-def _offsets(max_steps: int) -> list[tuple[float, float]]:
-    """Offsets in (box widths / 2, box heights), nearest first (ties: up, then right)."""
-    grid = [(dx / 2, float(dy)) for dx in range(-2 * max_steps, 2 * max_steps + 1)
-            for dy in range(-max_steps, max_steps + 1)]
+def _offsets(rows: int, columns: int) -> list[tuple[float, float]]:
+    """Offsets in (box widths, box heights) on a half-width grid, nearest first (ties: up, then right)."""
+    grid = [(dx / 2, float(dy)) for dx in range(-2 * columns, 2 * columns + 1) for dy in range(-rows, rows + 1)]
     return sorted(grid, key=lambda o: (o[0] ** 2 + o[1] ** 2, -o[1], -o[0]))
 
 
@@ -87,7 +88,7 @@ def place_labels(
     x_per_px = (x_range[1] - x_range[0]) / max(plot_px[0], 1.0)
     y_per_px = (y_range[1] - y_range[0]) / max(plot_px[1], 1.0)
     placed: list[LabelBox] = []
-    offsets = _offsets(MAX_OFFSET_BOXES)
+    offsets = _offsets(MAX_OFFSET_ROWS, MAX_OFFSET_COLUMNS)
     for cluster, text, cx, cy in labels:
         width_px, height_px = text_box_px(text, font_px)
         width, height = width_px * x_per_px, height_px * y_per_px

@@ -282,7 +282,7 @@ def test_cluster_labels_on_the_figure_do_not_overlap(small_corpus, small_embeddi
 
     from components import map_view
     from engine.cluster import cluster_embeddings
-    from components.map_figure import ASSUMED_PLOT_WIDTH_PX
+    from components.map_figure import ASSUMED_PLOT_WIDTH_PX, _legend_px
     from engine.project.placement import text_box_px
 
     clustering = cluster_embeddings(small_embeddings, small_corpus.texts, projection=stored_map,
@@ -293,7 +293,7 @@ def test_cluster_labels_on_the_figure_do_not_overlap(small_corpus, small_embeddi
     notes = layout.annotations
     assert len(notes) >= 12
     (x0, x1), (y0, y1) = layout.xaxis.range, layout.yaxis.range
-    x_per_px, y_per_px = (x1 - x0) / ASSUMED_PLOT_WIDTH_PX, (y1 - y0) / (layout.height - 20)
+    x_per_px, y_per_px = (x1 - x0) / ASSUMED_PLOT_WIDTH_PX, (y1 - y0) / (layout.height - 20 - _legend_px(figure))
     boxes = []
     for note in notes:
         text = note.text.removeprefix("<b>").removesuffix("</b>")

@@ -118,6 +118,8 @@ def test_a_label_never_repeats_a_word_in_another_form():
     assert distinct_terms(["models", "embedding", "model", "embeddings", "embed", "graph"], 3) == \
         ["models", "embedding", "graph"]
     assert distinct_terms(["state", "statement", "car", "cargo"], 4) == ["state", "statement", "car", "cargo"]
+    assert distinct_terms(["fires", "burning", "fire", "boxes", "box", "news", "analysis"], 5) == \
+        ["fires", "burning", "boxes", "news", "analysis"]
     texts = ["the model models modelling data", "model models data graph", "river water flood", "flood rivers rain"]
     keywords = cluster_keywords(texts, np.array([0, 0, 1, 1]), top_n=3)
     assert sum(term.startswith("model") for term in keywords[0]) == 1
