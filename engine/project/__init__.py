@@ -52,6 +52,7 @@ from engine.project.spec import (
     ProjectionMethod,
     ProjectionSpec,
     projection_key,
+    request_key,
     request_params,
 )
 from engine.project.storage import list_projections, load_projection, save_projection, stored_projection
@@ -62,6 +63,6 @@ __all__ = [
     "Coords", "Metric", "Phase", "Progress", "Projection", "ProjectionMethod", "ProjectionSpec",
     "_umap_class", "display_rows", "list_projections", "load_projection", "nearest_neighbors",
     "numba_cache_dir", "pca_components", "pca_layout", "project", "projection_key", "projection_quality",
-    "request_params", "save_projection", "stored_projection", "stratified_sample", "umap_is_loaded",
+    "request_key", "request_params", "save_projection", "stored_projection", "stratified_sample", "umap_is_loaded",
     "warm_up_umap",
 ]

@@ -17,8 +17,7 @@ from engine.project.spec import (
     Progress,
     Projection,
     ProjectionMethod,
-    projection_key,
-    request_params,
+    request_key,
 )
 from engine.project.storage import load_projection, save_projection
 from engine.project.umap_backend import umap_is_loaded, umap_layout
@@ -94,8 +93,8 @@ def project(
     Raises:
         ProjectionError: Bad parameters, or no row that can be projected.
     """
-    params = request_params(method, dims, n_neighbors, min_dist, metric)
-    key = projection_key(embeddings, method=method, dims=dims, params=params, seed=seed)
+    params, key = request_key(embeddings, method=method, dims=dims, n_neighbors=n_neighbors,
+                              min_dist=min_dist, metric=metric, seed=seed)
     say = phase or (lambda _text: None)
     if store is not None and not recompute:
         stored = load_projection(store, embeddings.corpus_id, key)

@@ -161,3 +161,10 @@ def projection_key(
     digest = hashlib.sha1(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:12]
     slug = _SLUG.sub("_", embeddings.model_id).strip("_")[:60] or "model"
     return f"{slug}-{method}{dims}d-{digest}"
+
+
+def request_key(embeddings: Embeddings, *, method: str, dims: int, n_neighbors: int, min_dist: float,
+                metric: str, seed: int | None) -> tuple[dict[str, Any], str]:
+    """(canonical params, store key) of a projection request; raises ProjectionError on bad params."""
+    params = request_params(method, dims, n_neighbors, min_dist, metric)
+    return params, projection_key(embeddings, method=method, dims=dims, params=params, seed=seed)

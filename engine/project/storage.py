@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from engine.project.spec import NAMESPACE, Metric, Projection, ProjectionMethod, projection_key, request_params
+from engine.project.spec import NAMESPACE, Metric, Projection, ProjectionMethod, request_key
 from engine.types import Embeddings
 
 if TYPE_CHECKING:
@@ -51,8 +51,8 @@ def stored_projection(
     seed: int | None = 42,
 ) -> Projection | None:
     """The stored layout for this request if there is one (never computes)."""
-    params = request_params(method, dims, n_neighbors, min_dist, metric)
-    key = projection_key(embeddings, method=method, dims=dims, params=params, seed=seed)
+    _, key = request_key(embeddings, method=method, dims=dims, n_neighbors=n_neighbors,
+                         min_dist=min_dist, metric=metric, seed=seed)
     return load_projection(store, embeddings.corpus_id, key)
 
 
