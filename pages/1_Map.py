@@ -72,7 +72,7 @@ with user_errors():
             cluster_col.number_input("k-means clusters", 2, 100, help="Number of k-means clusters.",
                                      **map_view.bind_choice(corpus_id, "n_clusters"))
         display_col.number_input(
-            "Point cap", 1_000, 500_000, step=1_000,
+            "Point cap", 100, 500_000, step=1_000,
             help="Past this many points, a sample stratified by cluster is drawn (the panel and exports "
             "still use every row). Large caps make the page slower to send.",
             **map_view.bind_choice(corpus_id, "point_cap"))
