@@ -178,6 +178,14 @@ def projection(corpus_id: str, model_id: str, spec: Any) -> Any:
     return project(embeddings(corpus_id, model_id), **spec.kwargs(), store=store())
 
 
+def compute_projection(corpus_id: str, model_id: str, spec: Any, *, phase: Any = None) -> Any:
+    """Compute and store a layout, reporting each step to ``phase(line)`` (not cached: the next
+    ``projection`` call loads it from the store in milliseconds). For a status box above the map."""
+    from engine.project import project
+
+    return project(embeddings(corpus_id, model_id), **spec.kwargs(), store=store(), phase=phase)
+
+
 def stored_projection(corpus_id: str, model_id: str, spec: Any) -> Any:
     """The stored layout for a ProjectionSpec or None; never computes (cheap: reads one JSON)."""
     from engine.project import stored_projection as find

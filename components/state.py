@@ -31,7 +31,9 @@ SEARCH_MODE: Final = "search_mode"  # str: semantic | keyword | hybrid | arithme
 SEARCH_ITEM: Final = "search_item"  # dict(corpus_id, id: str) | None: the item "More like this" searches from
 
 # -- map page --------------------------------------------------------------------------------------
-MAP_MODEL: Final = "map_model"  # str | None: the model whose space the map shows (one of MODEL_IDS)
+# dict[corpus_id, dict[str, Any]]: the Map's model, layout and clustering choices *per corpus*, so a
+# corpus opens with its own choices (or the defaults: the sidebar's first model), never another's
+MAP_CHOICES: Final = "map_choices"
 MAP_METHOD: Final = "map_method"  # str: umap | pca
 MAP_DIMS: Final = "map_dims"  # str: "2-D" | "3-D"
 MAP_COLOR: Final = "map_color"  # str: "Cluster", a metadata column, or "Score: <name>"
@@ -63,7 +65,7 @@ _DEFAULTS: Final[dict[str, Any]] = {
     SEARCH_QUERIES: {},
     SEARCH_MODE: "semantic",
     SEARCH_ITEM: None,
-    MAP_MODEL: None,
+    MAP_CHOICES: {},
     MAP_METHOD: "umap",
     MAP_DIMS: "2-D",
     MAP_COLOR: "Cluster",
