@@ -22,6 +22,7 @@ PAGES_DIR = Path(__file__).resolve().parents[1] / "pages"
 PAGE_ICONS = {
     "Home": ":material/home:", "Map": ":material/scatter_plot:", "Search": ":material/search:",
     "Axes": ":material/linear_scale:", "Bias": ":material/balance:",
+    "Compare": ":material/compare_arrows:",
 }
 
 
