@@ -144,12 +144,12 @@ def render_item_view(frames: dict[str, pl.DataFrame], jaccard: dict[str, float],
             shown = frame.with_columns(
                 pl.when(pl.col("shared") > 0).then(pl.lit("✓")).otherwise(pl.lit("")).alias("shared"),
                 *[pl.when(pl.col(c) > 0).then(pl.col(c)).otherwise(None).alias(c) for c in others],
-            ).select(["rank", "shared", "label", "similarity", *others])
+            ).select(["rank", "shared", "similarity", *others, "label"])
             st.dataframe(shown, hide_index=True, width="stretch", column_config={
                 "rank": st.column_config.NumberColumn("#", width="small"),
                 "shared": st.column_config.TextColumn(
                     "shared", width="small", help=f"✓ = also among the other model(s)' {k} nearest neighbours"),
-                "label": st.column_config.TextColumn("neighbour", width="large"),
+                "label": st.column_config.TextColumn("neighbour", width="large"),  # last: long text may run off
                 "similarity": st.column_config.NumberColumn("cos", format="%.3f", width="small"),
                 **{c: st.column_config.NumberColumn(c, width="small",
                                                     help="This neighbour's rank among all items in that model "
