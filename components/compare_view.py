@@ -4,7 +4,6 @@ every user string goes into figures as escaped hover text and into tables as pla
 from __future__ import annotations
 
 import html
-import io
 from collections.abc import Sequence
 from functools import partial
 from typing import Any
@@ -16,6 +15,8 @@ import streamlit as st
 
 from components import state
 from components.feedback import escape_markdown
+from components.map_view import _csv_bytes as csv_bytes  # one writer for every table export
+from components.map_view import _parquet_bytes as parquet_bytes
 from components.map_view import selected_rows
 from engine.project import ProjectionSpec
 
@@ -191,16 +192,6 @@ def item_finder(corpus_frame: pl.DataFrame, labels: Sequence[str], *, corpus_id:
 
 
 # -- exports ------------------------------------------------------------------------------------------
-def csv_bytes(frame: pl.DataFrame) -> bytes:
-    return frame.write_csv().encode("utf-8")
-
-
-def parquet_bytes(frame: pl.DataFrame) -> bytes:
-    buffer = io.BytesIO()
-    frame.write_parquet(buffer)
-    return buffer.getvalue()
-
-
 def figures_html(figures: Sequence[go.Figure], title: str) -> bytes:
     """Several figures in one offline HTML file (plotly.js embedded once)."""
     parts = [f.to_html(full_html=False, include_plotlyjs=(i == 0)) for i, f in enumerate(figures)]

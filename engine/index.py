@@ -434,6 +434,36 @@ def build_hnsw_graph(matrix: np.ndarray, progress: Callable[[int, int], None] | 
                        ef_construction=ef_construction)
 
 
+def _batched_positions(
+    search: Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray]],
+    queries: np.ndarray,
+    k: int,
+    *,
+    threads: int,
+    block: int,
+    progress: Callable[[int, int], None] | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Run ``search(queries_block, k) -> (distances, labels)`` over blocks of queries with ``threads``
+    OpenMP threads; (positions (q, k) int64, similarities (q, k) float32), -1 / NaN padded."""
+    q = queries.shape[0]
+    positions = np.full((q, k), -1, dtype=np.int64)
+    similarities = np.full((q, k), np.nan, dtype=np.float32)
+    if q == 0 or k == 0:
+        return positions, similarities
+    faiss.omp_set_num_threads(threads)
+    try:
+        for start in range(0, q, block):
+            stop = min(start + block, q)
+            distances, labels = search(queries[start:stop], k)
+            positions[start:stop] = labels
+            similarities[start:stop] = np.where(labels >= 0, distances, np.nan)
+            if progress:
+                progress(stop, q)
+    finally:
+        faiss.omp_set_num_threads(FAISS_THREADS)
+    return positions, similarities
+
+
 def hnsw_search_positions(
     hnsw: Any,
     queries: np.ndarray,
@@ -449,26 +479,11 @@ def hnsw_search_positions(
     (the padding convention of :func:`engine.vectors.knn_graph`). A batch of thousands of queries
     keeps every core busy, so it uses all of them (single queries use ``FAISS_THREADS``).
     """
-    queries = np.ascontiguousarray(queries, dtype=np.float32)
-    m = queries.shape[0]
-    positions = np.full((m, k), -1, dtype=np.int64)
-    similarities = np.full((m, k), np.nan, dtype=np.float32)
-    if m == 0 or hnsw.ntotal == 0:
-        return positions, similarities
     params = faiss.SearchParametersHNSW()
     params.efSearch = max(int(ef_search), k)
-    faiss.omp_set_num_threads(os.cpu_count() or 1)
-    try:
-        for start in range(0, m, block):
-            stop = min(start + block, m)
-            distances, labels = hnsw.search(queries[start:stop], k, params=params)
-            positions[start:stop] = labels
-            similarities[start:stop] = np.where(labels >= 0, distances, np.nan)
-            if progress:
-                progress(stop, m)
-    finally:
-        faiss.omp_set_num_threads(FAISS_THREADS)
-    return positions, similarities
+    queries = np.ascontiguousarray(queries, dtype=np.float32)
+    return _batched_positions(lambda block_queries, kk: hnsw.search(block_queries, kk, params=params), queries,
+                              k if hnsw.ntotal else 0, threads=os.cpu_count() or 1, block=block, progress=progress)
 
 
 def exact_search_positions(
@@ -488,20 +503,7 @@ def exact_search_positions(
     """
     matrix = np.ascontiguousarray(matrix, dtype=np.float32)
     queries = np.ascontiguousarray(queries, dtype=np.float32)
-    q, k = queries.shape[0], min(int(k), matrix.shape[0])
-    positions = np.full((q, k), -1, dtype=np.int64)
-    similarities = np.full((q, k), np.nan, dtype=np.float32)
-    if q == 0 or k == 0:
-        return positions, similarities
-    faiss.omp_set_num_threads(1 if machine_busy() else (os.cpu_count() or 1))
-    try:
-        for start in range(0, q, block):
-            stop = min(start + block, q)
-            distances, labels = faiss.knn(queries[start:stop], matrix, k, metric=faiss.METRIC_INNER_PRODUCT)
-            positions[start:stop] = labels
-            similarities[start:stop] = np.where(labels >= 0, distances, np.nan)
-            if progress:
-                progress(stop, q)
-    finally:
-        faiss.omp_set_num_threads(FAISS_THREADS)
-    return positions, similarities
+    return _batched_positions(
+        lambda block_queries, kk: faiss.knn(block_queries, matrix, kk, metric=faiss.METRIC_INNER_PRODUCT),
+        queries, min(int(k), matrix.shape[0]), threads=1 if machine_busy() else (os.cpu_count() or 1),
+        block=block, progress=progress)
