@@ -299,4 +299,4 @@ def render_translation(report: dict[str, Any]) -> None:
     (st.success if report["translates"] else st.warning)(escape_markdown(report["verdict"]))
     st.caption(f"{report['method']} fitted on {report['n_anchors']:,} anchor items, tested on {report['n_heldout']:,} "
                f"held-out items (seed {report['seed']}). \"Translates\" means top-10 accuracy at least "
-               f"{report['margin']:.0%} above the same fit on shuffled anchors.")
+               f"{report['margin'] * 100:.0f} percentage points above the same fit on shuffled anchors.")
