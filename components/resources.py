@@ -423,3 +423,90 @@ def geometry_shift(corpus_id: str, model_id: str, group_ids: tuple[str, ...], re
         rows = np.array([r for r in rows_of(lookup, reference)[0] if valid[r]], dtype=np.int64)
         reference_vectors = np.asarray(emb.vectors)[rows]
     return shift_test(reference_vectors, np.asarray(emb.vectors)[group_rows], permutations=permutations)
+# -- Compare (engine.knn, engine.compare) -----------------------------------------------------------
+# Keyed by ids, the model tuple and numbers; ``_progress`` (an engine callback drawn by the page) is
+# left out of the hash. kNN graphs and comparisons are also stored in the workspace by the engine.
+# A cached function must not draw into an element made outside it, so the page first runs
+# ``prepare_comparison`` (uncached, draws progress, stores) when ``comparison_stored`` says it must.
+@st.cache_resource(show_spinner=False, max_entries=16)
+def knn_graph(corpus_id: str, model_id: str, k: int) -> Any:
+    """engine.knn.KnnGraph of one model (stored once per corpus, model and k); read-only."""
+    from engine.knn import knn_graph as build
+
+    return build(store(), corpus_id, embeddings(corpus_id, model_id), k)
+
+
+def comparison_stored(corpus_id: str, model_ids: tuple[str, ...], k: int, seed: int = 0) -> bool:
+    """True when the comparison is in the store already (cheap: hashes a few rows, reads one JSON)."""
+    from engine.compare.run import stored_comparison
+
+    spaces = {m: embeddings(corpus_id, m) for m in model_ids}
+    return stored_comparison(store(), corpus(corpus_id), spaces, k=k, seed=seed) is not None
+
+
+def prepare_comparison(corpus_id: str, model_ids: tuple[str, ...], k: int, seed: int = 0,
+                       progress: Any = None) -> None:
+    """Compute and store the comparison (kNN graphs first), reporting progress; not cached."""
+    from engine.compare import compare_models
+
+    spaces = {m: embeddings(corpus_id, m) for m in model_ids}
+    compare_models(store(), corpus(corpus_id), spaces, k=k, seed=seed, progress=progress)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def comparison(corpus_id: str, model_ids: tuple[str, ...], k: int, seed: int = 0) -> Any:
+    """engine.compare.Comparison of two or more models (read from the store when prepared); read-only."""
+    from engine.compare import compare_models
+
+    spaces = {m: embeddings(corpus_id, m) for m in model_ids}
+    return compare_models(store(), corpus(corpus_id), spaces, k=k, seed=seed)
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def compare_item_view(corpus_id: str, model_ids: tuple[str, ...], k: int, row: int,
+                      label_column: str | None) -> dict[str, Any]:
+    """engine.compare.item_view: model id -> neighbour frame with ranks in the other models."""
+    from engine.compare import item_view
+
+    graphs = {m: knn_graph(corpus_id, m, k) for m in model_ids}
+    spaces = {m: (embeddings(corpus_id, m).vectors, embeddings(corpus_id, m).valid) for m in model_ids}
+    return item_view(graphs, spaces, row, ids=corpus(corpus_id).ids, labels=item_labels(corpus_id, label_column), k=k)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def compare_alignment(corpus_id: str, model_ids: tuple[str, ...], spec: Any) -> dict[str, Any]:
+    """Every model's stored layout for a ProjectionSpec, Procrustes-aligned onto the first model's."""
+    from engine.compare import align_layouts
+
+    return align_layouts({m: projection(corpus_id, m, spec).coords for m in model_ids})
+
+
+@st.cache_data(show_spinner="Fitting the linear map on anchors and testing it on held-out items…", max_entries=16)
+def compare_translation(corpus_id: str, model_a: str, model_b: str, seed: int) -> dict[str, Any]:
+    """engine.compare.translate from ``model_a``'s space into ``model_b``'s."""
+    from engine.compare import translate
+
+    a, b = embeddings(corpus_id, model_a), embeddings(corpus_id, model_b)
+    return translate(a.vectors, b.vectors, a.valid & b.valid, model_a=model_a, model_b=model_b, seed=seed)
+
+
+@st.cache_data(show_spinner="Embedding the queries with each model…", max_entries=16)
+def compare_queries(corpus_id: str, model_ids: tuple[str, ...], queries: tuple[str, ...], k: int) -> list[dict]:
+    """Top-k retrieval agreement of every model pair for the user's queries (engine.compare.query_agreement)."""
+    from itertools import combinations
+
+    from engine.compare import query_agreement
+    from engine.embed import embed_queries
+
+    vectors, spaces = {}, {}
+    for model in model_ids:
+        found, valid = embed_queries(list(queries), model, store=store(), corpus=corpus(corpus_id))
+        if not valid.all():
+            from engine.errors import SearchError
+
+            raise SearchError(f"{model!r} cannot represent {int((~valid).sum())} of the queries (no known word). "
+                              "Reword them or leave that model out.")
+        vectors[model] = found
+        spaces[model] = (embeddings(corpus_id, model).vectors, embeddings(corpus_id, model).valid)
+    return [{"pair": f"{a} vs {b}", **query_agreement(vectors, spaces, a, b, k=k)}
+            for a, b in combinations(model_ids, 2)]

@@ -26,6 +26,7 @@ PAGE_ICONS = {
     "Home": ":material/home:", "Map": ":material/scatter_plot:", "Search": ":material/search:",
     "Axes": ":material/linear_scale:", "Bias": ":material/balance:",
     "Geometry": ":material/deployed_code:",
+    "Compare": ":material/compare_arrows:",
 }
 
 

@@ -48,6 +48,14 @@ AXES_SAVE_NAME_FOR: Final = "axes_save_name_for"  # str | None: recipe JSON whos
 GEOMETRY_MODEL: Final = "geometry_model"  # str | None: the model whose details the Geometry page shows
 GEOMETRY_TOPICS: Final = "geometry_topics"  # str: the keyword topics typed on the Geometry page ("name: kw, kw" lines)
 
+# -- compare page ----------------------------------------------------------------------------------
+COMPARE_MODELS: Final = "compare_models"  # tuple[str, ...]: the models compared (two or more embedded ones)
+COMPARE_K: Final = "compare_k"  # int: neighbours per item
+COMPARE_ITEM: Final = "compare_item"  # dict(corpus_id, id) | None: the item open in the item view
+COMPARE_FOCUS_SEEN: Final = "compare_focus_seen"  # dict | None: the FOCUS_ITEM hand-off already opened here
+COMPARE_SELECTION: Final = "compare_selection"  # dict(corpus_id, rows: list[int], source: model id) | None:
+#   points selected in one aligned map, highlighted in all of them
+
 # -- home page -------------------------------------------------------------------------------------
 LAST_INGEST: Final = "last_ingest"  # dict: the latest ingest report, shown on the home page
 LAST_EMBED: Final = "last_embed"  # list[dict]: the latest embed summaries (one per model)
@@ -77,6 +85,11 @@ _DEFAULTS: Final[dict[str, Any]] = {
     GEOMETRY_TOPICS: "",
     LAST_INGEST: None,
     LAST_EMBED: None,
+    COMPARE_MODELS: (),
+    COMPARE_K: 10,
+    COMPARE_ITEM: None,
+    COMPARE_FOCUS_SEEN: None,
+    COMPARE_SELECTION: None,
 }
 
 

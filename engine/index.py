@@ -153,7 +153,7 @@ def _write_index_atomic(index: Any, target: Path) -> None:
 
 
 def _build_hnsw(matrix: np.ndarray, progress: Callable[[int, int], None] | None, *, m: int = HNSW_M,
-                ef_construction: int = HNSW_EF_CONSTRUCTION) -> Any:
+                ef_construction: int = HNSW_EF_CONSTRUCTION, threads: int | None = None) -> Any:
     index = faiss.IndexHNSWFlat(matrix.shape[1], m, faiss.METRIC_INNER_PRODUCT)
     index.hnsw.efConstruction = ef_construction
     index.hnsw.efSearch = HNSW_EF_SEARCH
@@ -161,7 +161,7 @@ def _build_hnsw(matrix: np.ndarray, progress: Callable[[int, int], None] | None,
     n = matrix.shape[0]
     if progress:
         progress(0, n)
-    faiss.omp_set_num_threads(os.cpu_count() or 1)  # building is parallel; searching is not
+    faiss.omp_set_num_threads(threads or os.cpu_count() or 1)  # building is parallel; searching is not
     try:
         for start in range(0, n, step):
             index.add(matrix[start:start + step])
@@ -429,9 +429,45 @@ def hnsw_recall(index: SearchIndex, queries: np.ndarray, k: int = 10) -> float:
 def build_hnsw_graph(matrix: np.ndarray, progress: Callable[[int, int], None] | None = None, *,
                      m: int = HNSW_M, ef_construction: int = HNSW_EF_CONSTRUCTION) -> Any:
     """A faiss HNSW index (inner product) over ``matrix`` for :mod:`engine.knn`; it is searched
-    once for every row, so it is not stored."""
+    once for every row, so it is not stored. Load-aware threads, as for batch searches."""
     return _build_hnsw(np.ascontiguousarray(matrix, dtype=np.float32), progress, m=m,
-                       ef_construction=ef_construction)
+                       ef_construction=ef_construction, threads=batch_threads())
+
+
+def batch_threads() -> int:
+    """OpenMP threads for a long batch (kNN graphs): every core when idle, one when the machine is busy
+    (spin-waiting OpenMP threads made searches 10-50x slower under load, see the Search benchmarks)."""
+    return 1 if machine_busy() else (os.cpu_count() or 1)
+
+
+def _batched_positions(
+    search: Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray]],
+    queries: np.ndarray,
+    k: int,
+    *,
+    threads: int,
+    block: int,
+    progress: Callable[[int, int], None] | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Run ``search(queries_block, k) -> (distances, labels)`` over blocks of queries with ``threads``
+    OpenMP threads; (positions (q, k) int64, similarities (q, k) float32), -1 / NaN padded."""
+    q = queries.shape[0]
+    positions = np.full((q, k), -1, dtype=np.int64)
+    similarities = np.full((q, k), np.nan, dtype=np.float32)
+    if q == 0 or k == 0:
+        return positions, similarities
+    faiss.omp_set_num_threads(threads)
+    try:
+        for start in range(0, q, block):
+            stop = min(start + block, q)
+            distances, labels = search(queries[start:stop], k)
+            positions[start:stop] = labels
+            similarities[start:stop] = np.where(labels >= 0, distances, np.nan)
+            if progress:
+                progress(stop, q)
+    finally:
+        faiss.omp_set_num_threads(FAISS_THREADS)
+    return positions, similarities
 
 
 def hnsw_search_positions(
@@ -449,26 +485,11 @@ def hnsw_search_positions(
     (the padding convention of :func:`engine.vectors.knn_graph`). A batch of thousands of queries
     keeps every core busy, so it uses all of them (single queries use ``FAISS_THREADS``).
     """
-    queries = np.ascontiguousarray(queries, dtype=np.float32)
-    m = queries.shape[0]
-    positions = np.full((m, k), -1, dtype=np.int64)
-    similarities = np.full((m, k), np.nan, dtype=np.float32)
-    if m == 0 or hnsw.ntotal == 0:
-        return positions, similarities
     params = faiss.SearchParametersHNSW()
     params.efSearch = max(int(ef_search), k)
-    faiss.omp_set_num_threads(os.cpu_count() or 1)
-    try:
-        for start in range(0, m, block):
-            stop = min(start + block, m)
-            distances, labels = hnsw.search(queries[start:stop], k, params=params)
-            positions[start:stop] = labels
-            similarities[start:stop] = np.where(labels >= 0, distances, np.nan)
-            if progress:
-                progress(stop, m)
-    finally:
-        faiss.omp_set_num_threads(FAISS_THREADS)
-    return positions, similarities
+    queries = np.ascontiguousarray(queries, dtype=np.float32)
+    return _batched_positions(lambda block_queries, kk: hnsw.search(block_queries, kk, params=params), queries,
+                              k if hnsw.ntotal else 0, threads=batch_threads(), block=block, progress=progress)
 
 
 def exact_search_positions(
@@ -484,24 +505,11 @@ def exact_search_positions(
     ``faiss.knn`` in blocks of queries (BLAS products with a heap selection: ~4x faster than numpy's
     ``argpartition`` over the full rows, measured in bench/compare.py). Ties come back in no fixed
     order; :mod:`engine.knn` re-orders them by row id. Padding is -1 / NaN. All cores are used
-    when the machine is idle, one when it is busy (spin-waiting OpenMP threads, see above).
+    when the machine is idle, one when it is busy (:func:`batch_threads`).
     """
     matrix = np.ascontiguousarray(matrix, dtype=np.float32)
     queries = np.ascontiguousarray(queries, dtype=np.float32)
-    q, k = queries.shape[0], min(int(k), matrix.shape[0])
-    positions = np.full((q, k), -1, dtype=np.int64)
-    similarities = np.full((q, k), np.nan, dtype=np.float32)
-    if q == 0 or k == 0:
-        return positions, similarities
-    faiss.omp_set_num_threads(1 if machine_busy() else (os.cpu_count() or 1))
-    try:
-        for start in range(0, q, block):
-            stop = min(start + block, q)
-            distances, labels = faiss.knn(queries[start:stop], matrix, k, metric=faiss.METRIC_INNER_PRODUCT)
-            positions[start:stop] = labels
-            similarities[start:stop] = np.where(labels >= 0, distances, np.nan)
-            if progress:
-                progress(stop, q)
-    finally:
-        faiss.omp_set_num_threads(FAISS_THREADS)
-    return positions, similarities
+    return _batched_positions(
+        lambda block_queries, kk: faiss.knn(block_queries, matrix, kk, metric=faiss.METRIC_INNER_PRODUCT),
+        queries, min(int(k), matrix.shape[0]), threads=batch_threads(),
+        block=block, progress=progress)

@@ -52,15 +52,14 @@ def _add_common(p: argparse.ArgumentParser) -> None:
 def cmd_compare(args: argparse.Namespace) -> int:
     from engine.cli.project import _corpus_and_embeddings
     from engine.compare import compare_models, translate
-    from engine.compare.run import comparison_key, load_comparison, model_graphs
+    from engine.compare.run import model_graphs, stored_comparison
 
     store, corpus, embedded = _corpus_and_embeddings(args)
     spaces = {e.model_id: e for e in embedded}
-    graphs = model_graphs(store, spaces, args.k, method=args.method, seed=args.seed,
-                          progress=stderr_progress("kNN graphs (per mille)"))
-    params = {"cka_sample": 20_000, "similarity_pairs": 20_000, "method": args.method}
-    cache_hit = load_comparison(store, corpus.corpus_id,
-                                comparison_key(graphs, args.k, args.seed, args.rbo_p, params)) is not None
+    model_graphs(store, spaces, args.k, method=args.method, seed=args.seed,
+                 progress=stderr_progress("kNN graphs (per mille)"))
+    cache_hit = stored_comparison(store, corpus, spaces, k=args.k, seed=args.seed, p=args.rbo_p,
+                                  method=args.method) is not None
     result = compare_models(store, corpus, spaces, k=args.k, seed=args.seed, p=args.rbo_p, method=args.method,
                             progress=stderr_progress("comparing (per mille)"))
     payload: dict[str, Any] = {"name": corpus.name, **result.summary(), "cache_hit": cache_hit}

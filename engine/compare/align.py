@@ -174,10 +174,10 @@ def translate(
                    f"(shuffled anchors: {shuffled['top10']:.0%}, chance {min(10 / n_heldout, 1):.1%}).")
     elif n_heldout < MIN_HELDOUT:
         verdict = (f"Too few held-out items ({n_heldout}) to judge: at least {MIN_HELDOUT} are needed for the "
-                   f"{TRANSLATION_MARGIN:.0%} margin to mean something.")
+                   f"{TRANSLATION_MARGIN * 100:.0f}-point margin to mean something.")
     else:
         verdict = (f"{model_a} does not translate into {model_b} with a linear map: top-10 accuracy "
-                   f"{fitted['top10']:.0%} is not {TRANSLATION_MARGIN:.0%} above the shuffled-anchor baseline "
+                   f"{fitted['top10']:.0%} is not {TRANSLATION_MARGIN * 100:.0f} percentage points above the shuffled-anchor baseline "
                    f"({shuffled['top10']:.0%}).")
     return {
         "model_a": model_a, "model_b": model_b, "method": method, "n_anchors": int(anchors.size),

@@ -20,7 +20,7 @@ import polars as pl
 
 from engine.compare.agreement import DEFAULT_P, PairAgreement, chance, graph_valid, pair_agreement, pair_label
 from engine.compare.similarity import CKA_SAMPLE, SIMILARITY_PAIRS, cka, similarity_correlation
-from engine.knn import KnnError, KnnGraph, KnnMethod, knn_graph
+from engine.knn import KnnError, KnnGraph, KnnMethod, graph_key, knn_graph, resolve_method
 from engine.types import ID_COLUMN, Corpus, Embeddings
 
 if TYPE_CHECKING:
@@ -106,10 +106,22 @@ def _jsonable(matrix: np.ndarray) -> list[list[float | None]]:
     return [[None if not np.isfinite(v) else float(v) for v in row] for row in np.asarray(matrix)]
 
 
-def comparison_key(graphs: Mapping[str, KnnGraph], k: int, seed: int, p: float, params: Mapping[str, Any]) -> str:
-    recipe = {"graphs": [g.key or g.model_id for g in graphs.values()], "k": k, "seed": seed, "p": p,
-              "params": dict(params), "version": _VERSION}
+def comparison_key(graph_keys: Sequence[str], k: int, seed: int, p: float, params: Mapping[str, Any]) -> str:
+    recipe = {"graphs": list(graph_keys), "k": k, "seed": seed, "p": p, "params": dict(params), "version": _VERSION}
     return "cmp-" + hashlib.sha1(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _params(cka_sample: int, similarity_pairs: int, method: str) -> dict[str, Any]:
+    return {"cka_sample": cka_sample, "similarity_pairs": similarity_pairs, "method": method}
+
+
+def stored_comparison(store: "Store", corpus: Corpus, embeddings: Mapping[str, Embeddings], *, k: int = 10,
+                      seed: int = 0, p: float = DEFAULT_P, cka_sample: int = CKA_SAMPLE,
+                      similarity_pairs: int = SIMILARITY_PAIRS, method: KnnMethod = "auto") -> Comparison | None:
+    """The stored result of :func:`compare_models` for these arguments, or None (never computes; cheap)."""
+    keys = [graph_key(e, k, resolve_method(int(np.asarray(e.valid).sum()), method), seed) for e in embeddings.values()]
+    key = comparison_key(keys, k, seed, p, _params(cka_sample, similarity_pairs, method))
+    return load_comparison(store, corpus.corpus_id, key)
 
 
 def _staged(progress: Progress | None, stage: int, stages: int) -> Progress | None:
@@ -174,8 +186,8 @@ def compare_models(
     stages = len(models) + 1
     graphs = model_graphs(store, embeddings, k, seed=seed, method=method, progress=progress,
                           stages=(0, stages))
-    params = {"cka_sample": cka_sample, "similarity_pairs": similarity_pairs, "method": method}
-    key = comparison_key(graphs, k, seed, p, params)
+    params = _params(cka_sample, similarity_pairs, method)
+    key = comparison_key([g.key or g.model_id for g in graphs.values()], k, seed, p, params)
     if store is not None:
         stored = load_comparison(store, corpus.corpus_id, key)
         if stored is not None:
