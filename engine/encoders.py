@@ -74,6 +74,9 @@ class SentenceEncoder:
 def _sentence_transformer(path_or_name: str, **kwargs: Any) -> Any:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    from engine.warmup import require
+
+    require("torch", "transformers", "sentence_transformers")  # waits for the server's background warm-up
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as transformers_logging
 
