@@ -222,6 +222,7 @@ def render_embed_results(summaries: list[dict[str, Any]]) -> None:
             "model": s["model"], "rows": s["rows"], "dimension": s["dimension"],
             "load s": s.get("load_seconds", 0.0), "encode s": s["seconds"], "texts/s": None if s["cache_hit"] else s["texts_per_second"],
             "from cache": s["cache_hit"], "not representable": s["n_missing"],
+            "reads tokens": s.get("max_tokens"), "longer (cut)": s.get("n_truncated"),
         } for s in ok]
         st.dataframe(pl.DataFrame(rows), hide_index=True, width="stretch")
     for s in ok:
@@ -231,6 +232,8 @@ def render_embed_results(summaries: list[dict[str, Any]]) -> None:
                 f"{s['model']}: {s['n_missing']:,} text(s) have no known word and are left out of its map and "
                 f"search (e.g. {examples}).", icon="🔎",
             )
+        if s.get("truncation_note"):
+            st.warning(escape_markdown(s["truncation_note"]), icon="✂️")
     for s in summaries:
         if "error" in s:
             st.error(escape_markdown(f"{s['model']}: {s['error']}"), icon="⚠️")
