@@ -9,7 +9,7 @@ import streamlit as st
 
 from components import resources as res
 from components import state
-from components.feedback import escape_markdown, progress_reporter
+from components.feedback import escape_markdown, progress_phases
 from components.sidebar import page_label
 from engine.config import Settings
 from engine.corpus import build_corpus, guess_text_column, text_column_candidates
@@ -186,9 +186,9 @@ def run_embedding(corpus: Corpus, names: list[str]) -> None:
     st.session_state[_EMBED_RUN] = {"done": [], "running": None}
     for spec in specs:
         st.session_state[_EMBED_RUN]["running"] = spec.display_name
-        update, finish = progress_reporter(f"Embedding with {spec.display_name}")
+        update, phase, finish = progress_phases(f"Embedding with {spec.display_name}")
         try:
-            result = embed_corpus(corpus, spec, store=res.store(), progress=update)
+            result = embed_corpus(corpus, spec, store=res.store(), progress=update, on_phase=phase)
         except EmbedscapeError as exc:
             finish()
             st.error(escape_markdown(f"{spec.display_name}: {exc}"), icon="⚠️")

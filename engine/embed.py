@@ -34,6 +34,7 @@ from engine.store import Store
 from engine.types import Corpus, Embeddings, ModelSpec
 
 Progress = Callable[[int, int], None]  # (texts done, texts total)
+Phase = Callable[[str], None]  # a user-facing sentence: what is happening before/after the batches
 CancelCheck = Callable[[], bool]
 
 
@@ -183,11 +184,13 @@ def embed_corpus(
     progress: Progress | None = None,
     should_cancel: CancelCheck | None = None,
     settings: Settings | None = None,
+    on_phase: Phase | None = None,
 ) -> EmbedResult:
     """Embed a corpus with one model, or return the stored vectors if they exist.
 
     The corpus is saved to the store first if needed. The key is the hash of the texts plus the
-    model id and revision, so changed texts are never served stale vectors.
+    model id and revision, so changed texts are never served stale vectors. ``on_phase`` hears
+    what happens outside the batches (loading the model can take 15 s before the first batch).
 
     Raises:
         ModelError: When the model cannot be loaded.
@@ -207,6 +210,8 @@ def embed_corpus(
         return EmbedResult(cached, spec, True, seconds, cached.n / max(seconds, 1e-9), cached.n_missing,
                            _missing_examples(corpus, cached.valid), max_tokens=record.get("max_tokens"),
                            n_truncated=record.get("n_truncated"))
+    if on_phase:
+        on_phase(_loading_message(spec, len(corpus)))
     encoder = encoder_for(spec, store=store, corpus=corpus)
     load_seconds = time.perf_counter() - started
     started = time.perf_counter()
@@ -215,6 +220,8 @@ def embed_corpus(
         texts, encoder, batch_size=settings.batch_size, progress=progress, should_cancel=should_cancel
     )
     seconds = time.perf_counter() - started
+    if on_phase and getattr(encoder, "max_tokens", None):
+        on_phase(f"Counting texts longer than {spec.display_name} reads…")
     max_tokens, n_truncated = count_truncated(encoder, texts)
     store.save_embeddings(
         corpus.corpus_id, spec, vectors, valid,
@@ -227,6 +234,16 @@ def embed_corpus(
     return EmbedResult(stored, spec, False, seconds, len(texts) / max(seconds, 1e-9), int((~valid).sum()),
                        _missing_examples(corpus, valid), load_seconds=load_seconds,
                        max_tokens=max_tokens, n_truncated=n_truncated)
+
+
+def _loading_message(spec: ModelSpec, n_texts: int) -> str:
+    from engine.models import loaded_model_ids
+
+    if spec.kind == "lexical":
+        return f"Fitting {spec.display_name} on {n_texts:,} texts…"
+    if spec.model_id in loaded_model_ids():
+        return f"Preparing {spec.display_name}…"
+    return f"Loading model {spec.display_name} (once per server; sentence models take 5–20 s)…"
 
 
 def _stored_record(store: Store, corpus_id: str, spec: ModelSpec) -> dict[str, object]:

@@ -132,3 +132,19 @@ def test_cli_json_reports_truncation_per_model(fresh_store, tmp_path, monkeypatc
     assert models["minilm-l3"]["n_truncated"] == 1 and models["minilm-l3"]["max_tokens"] == 128
     assert "first 128 tokens" in models["minilm-l3"]["truncation_note"]
     assert models["glove-50d"]["n_truncated"] is None
+
+
+@pytest.mark.parametrize("model_id", ["minilm-l3", "tfidf-svd"])
+def test_loading_the_model_is_announced_before_the_first_batch(model_id, fresh_store):
+    """Issue 8 §2.11: the bar sat at "0 of N" for ~15 s while the model loaded."""
+    events: list[tuple[str, object]] = []
+    corpus, _ = corpus_from_texts(TEXTS, name="t")
+    embed_corpus(corpus, model_id, store=fresh_store, on_phase=lambda m: events.append(("phase", m)),
+                 progress=lambda done, total: events.append(("progress", done)))
+    first_progress = events.index(("progress", 0))
+    announced = [m for kind, m in events[:first_progress] if kind == "phase"]
+    assert announced and REGISTRY[model_id].display_name in announced[0]
+    assert announced[0].startswith(("Loading model", "Preparing", "Fitting"))
+    events.clear()
+    embed_corpus(corpus, model_id, store=fresh_store, on_phase=lambda m: events.append(("phase", m)))
+    assert events == []  # a cache hit loads nothing, so it announces nothing
