@@ -25,11 +25,16 @@ def escape_markdown(text: object) -> str:
 
 
 @contextlib.contextmanager
-def user_errors(*, stop: bool = True) -> Iterator[None]:
-    """Show engine errors as ``st.error`` (their messages say what to do) and stop the page."""
+def user_errors(*, stop: bool = True, on_error: Callable[[], None] | None = None) -> Iterator[None]:
+    """Show engine errors as ``st.error`` (their messages say what to do) and stop the page.
+
+    ``on_error`` runs first, e.g. to drop an earlier success message the error makes stale.
+    """
     try:
         yield
     except EmbedscapeError as exc:
+        if on_error:
+            on_error()
         st.error(escape_markdown(exc), icon="⚠️")
         if stop:
             st.stop()

@@ -192,10 +192,11 @@ def run_embedding(corpus: Corpus, names: list[str]) -> None:
         except EmbedscapeError as exc:
             finish()
             st.error(escape_markdown(f"{spec.display_name}: {exc}"), icon="⚠️")
-            summaries.append({"model_id": spec.model_id, "model": spec.display_name, "error": str(exc)})
+            summaries.append({"model_id": spec.model_id, "model": spec.display_name, "error": str(exc),
+                              "corpus_id": corpus.corpus_id})
             continue
         finish()
-        summaries.append(result.summary())
+        summaries.append({**result.summary(), "corpus_id": corpus.corpus_id})
         st.session_state[_EMBED_RUN]["done"].append(spec.display_name)
     st.session_state.pop(_EMBED_RUN, None)
     done = [s["model_id"] for s in summaries if "error" not in s]
