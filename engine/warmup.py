@@ -81,9 +81,32 @@ def import_core(names: Iterable[str] = CORE_MODULES) -> float:
 Step = tuple[str, Callable[[], object], bool]  # (label, work, holds the lock: True for imports)
 
 
+# Streamlit names the thread that runs a page script so (streamlit/runtime/scriptrunner).
+SCRIPT_THREAD = "ScriptRunner.scriptThread"
+
+
+def wait_until_idle(*, quiet: float = 1.0, max_wait: float = 60.0) -> float:
+    """Wait until no page script has run for ``quiet`` seconds (at most ``max_wait``); returns the wait.
+
+    On 2 cores a background import competes with a visitor's request for the GIL and the CPU
+    (measured: the first Map took ~2x longer while torch was being imported), so the warm-up
+    works between requests, not during them.
+    """
+    started = time.monotonic()
+    idle_since = time.monotonic()
+    while time.monotonic() - started < max_wait:
+        if any(t.name == SCRIPT_THREAD for t in threading.enumerate()):
+            idle_since = time.monotonic()
+        elif time.monotonic() - idle_since >= quiet:
+            break
+        time.sleep(0.1)
+    return time.monotonic() - started
+
+
 def _warm_slow(steps: Iterable[Step]) -> None:
     log: list[str] = _state["log"]  # type: ignore[assignment]
     for label, step, locked in steps:
+        wait_until_idle()
         started = time.perf_counter()
         try:
             if locked:
