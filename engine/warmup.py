@@ -12,7 +12,8 @@ So the libraries pages need are imported here, one after the other, under a proc
 first, and a second thread waits for that import to finish), and the launcher behind ``make run``
 (``components/launch.py``) calls it before the server answers its health check. The slow extras
 (torch + sentence-transformers, umap + numba's compiled code) are paid by
-:func:`start_background` in a daemon thread at server start, never in a visitor's request.
+:func:`start_background` in a daemon thread started with the server, which works after the
+first visitor's page and between page scripts, never inside a visitor's request.
 """
 from __future__ import annotations
 
@@ -103,8 +104,24 @@ def wait_until_idle(*, quiet: float = 1.0, max_wait: float = 60.0) -> float:
     return time.monotonic() - started
 
 
-def _warm_slow(steps: Iterable[Step]) -> None:
+def wait_for_first_page(*, max_wait: float = 30.0) -> float:
+    """Wait until a first page script has started (at most ``max_wait`` s); returns the wait.
+
+    The first visitor usually arrives right after `make run` prints its URL; the warm-up starts
+    after that visitor's page (``wait_until_idle``), or after ``max_wait`` seconds without one.
+    """
+    started = time.monotonic()
+    while time.monotonic() - started < max_wait:
+        if any(t.name == SCRIPT_THREAD for t in threading.enumerate()):
+            break
+        time.sleep(0.1)
+    return time.monotonic() - started
+
+
+def _warm_slow(steps: Iterable[Step], *, first_page_wait: float = 0.0) -> None:
     log: list[str] = _state["log"]  # type: ignore[assignment]
+    if first_page_wait:
+        wait_for_first_page(max_wait=first_page_wait)
     for label, step, locked in steps:
         wait_until_idle()
         started = time.perf_counter()
@@ -130,8 +147,9 @@ def default_steps() -> list[Step]:
     return steps + [("umap import", project._umap_class, True), ("umap compile", project.warm_up_umap, False)]
 
 
-def start_background(steps: Iterable[Step] | None = None) -> threading.Thread:
-    """Start (once per process) a daemon thread that pays the slow imports and compilation.
+def start_background(steps: Iterable[Step] | None = None, *, first_page_wait: float = 30.0) -> threading.Thread:
+    """Start (once per process) a daemon thread that pays the slow imports and compilation,
+    after the first visitor's page (or ``first_page_wait`` seconds without one).
 
     Each step holds the lock while it runs, so a request that needs the same library through
     :func:`require` waits for it rather than importing it a second time in parallel.
@@ -141,7 +159,8 @@ def start_background(steps: Iterable[Step] | None = None) -> threading.Thread:
         if isinstance(thread, threading.Thread):
             return thread
         thread = threading.Thread(target=_warm_slow, args=(list(steps or default_steps()),),
-                                  name="embedscape-warmup", daemon=True)
+                                  kwargs={"first_page_wait": first_page_wait}, name="embedscape-warmup",
+                                  daemon=True)
         _state["background"] = thread
         thread.start()
         return thread

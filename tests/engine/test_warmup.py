@@ -30,3 +30,11 @@ def test_a_failing_step_is_logged_and_the_next_one_still_runs():
 def test_require_returns_complete_modules():
     (json_module,) = warmup.require("json")
     assert json_module.dumps([1]) == "[1]"
+
+
+def test_the_warm_up_waits_for_the_first_visitor_or_gives_up():
+    assert 0.3 <= warmup.wait_for_first_page(max_wait=0.3) < 2  # nobody came: it gives up
+    later = threading.Timer(0.3, lambda: threading.Thread(target=time.sleep, args=(0.5,),
+                                                          name=warmup.SCRIPT_THREAD).start())
+    later.start()
+    assert warmup.wait_for_first_page(max_wait=10) < 5  # a page started: it stops waiting
