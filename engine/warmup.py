@@ -17,6 +17,7 @@ first visitor's page and between page scripts, never inside a visitor's request.
 """
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import sys
@@ -84,6 +85,7 @@ Step = tuple[str, Callable[[], object], bool]  # (label, work, holds the lock: T
 
 # Streamlit names the thread that runs a page script so (streamlit/runtime/scriptrunner).
 SCRIPT_THREAD = "ScriptRunner.scriptThread"
+QUIET_SECONDS = 5.0  # no page script for this long before a warm-up step starts
 
 
 def wait_until_idle(*, quiet: float = 1.0, max_wait: float = 60.0) -> float:
@@ -120,10 +122,14 @@ def wait_for_first_page(*, max_wait: float = 30.0) -> float:
 
 def _warm_slow(steps: Iterable[Step], *, first_page_wait: float = 0.0) -> None:
     log: list[str] = _state["log"]  # type: ignore[assignment]
+    with contextlib.suppress(AttributeError, OSError):  # Linux: a thread has its own nice value
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)  # the browser drawing the page goes first
     if first_page_wait:
         wait_for_first_page(max_wait=first_page_wait)
     for label, step, locked in steps:
-        wait_until_idle()
+        # the browser still draws for a few seconds after a script ends (plotly.js, WebGL): measured,
+        # a warm-up started 1 s after the Map's script made its first chart 2-3x slower to appear
+        wait_until_idle(quiet=QUIET_SECONDS)
         started = time.perf_counter()
         try:
             if locked:
