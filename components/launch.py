@@ -29,7 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     warmup.import_core()  # already done by importing the `components` package
     warmup.start_background()
     seconds = warmup.report()["core_seconds"] or 0.0
-    print(f"embedscape: libraries imported ({seconds:.1f} s); models and UMAP warm up in the background",
+    print(f"embedscape: libraries imported ({seconds:.1f} s); torch, sentence-transformers and UMAP warm up "
+          "in the background once the first page is served",
           file=sys.stderr, flush=True)
     from streamlit.web import cli
 
