@@ -19,10 +19,15 @@ def _model_label(model_id: str) -> str:
         return model_id
 
 
+model_label = _model_label  # public: pages that name a model show what the sidebar shows
+
+
 PAGES_DIR = Path(__file__).resolve().parents[1] / "pages"
 PAGE_ICONS = {
     "Home": ":material/home:", "Map": ":material/scatter_plot:", "Search": ":material/search:",
     "Axes": ":material/linear_scale:", "Bias": ":material/balance:",
+    "Geometry": ":material/deployed_code:",
+    "Compare": ":material/compare_arrows:",
 }
 
 

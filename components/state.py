@@ -31,7 +31,9 @@ SEARCH_MODE: Final = "search_mode"  # str: semantic | keyword | hybrid | arithme
 SEARCH_ITEM: Final = "search_item"  # dict(corpus_id, id: str) | None: the item "More like this" searches from
 
 # -- map page --------------------------------------------------------------------------------------
-MAP_MODEL: Final = "map_model"  # str | None: the model whose space the map shows (one of MODEL_IDS)
+# dict[corpus_id, dict[str, Any]]: the Map's model, layout and clustering choices *per corpus*, so a
+# corpus opens with its own choices (or the defaults: the sidebar's first model), never another's
+MAP_CHOICES: Final = "map_choices"
 MAP_METHOD: Final = "map_method"  # str: umap | pca
 MAP_DIMS: Final = "map_dims"  # str: "2-D" | "3-D"
 MAP_COLOR: Final = "map_color"  # str: "Cluster", a metadata column, or "Score: <name>"
@@ -42,9 +44,21 @@ AXES_METHOD: Final = "axes_method"  # str: how the axis is defined (preset | pol
 AXES_SECOND: Final = "axes_second"  # str | None: the second axis of the two-axis scatter ("preset:<name>" | "saved:<key>")
 AXES_SAVE_NAME_FOR: Final = "axes_save_name_for"  # str | None: recipe JSON whose name the "Save as" box was filled with
 
+# -- geometry page ---------------------------------------------------------------------------------
+GEOMETRY_MODEL: Final = "geometry_model"  # str | None: the model whose details the Geometry page shows
+GEOMETRY_TOPICS: Final = "geometry_topics"  # str: the keyword topics typed on the Geometry page ("name: kw, kw" lines)
+
+# -- compare page ----------------------------------------------------------------------------------
+COMPARE_MODELS: Final = "compare_models"  # tuple[str, ...]: the models compared (two or more embedded ones)
+COMPARE_K: Final = "compare_k"  # int: neighbours per item
+COMPARE_ITEM: Final = "compare_item"  # dict(corpus_id, id) | None: the item open in the item view
+COMPARE_FOCUS_SEEN: Final = "compare_focus_seen"  # dict | None: the FOCUS_ITEM hand-off already opened here
+COMPARE_SELECTION: Final = "compare_selection"  # dict(corpus_id, rows: list[int], source: model id) | None:
+#   points selected in one aligned map, highlighted in all of them
+
 # -- home page -------------------------------------------------------------------------------------
 LAST_INGEST: Final = "last_ingest"  # dict: the latest ingest report, shown on the home page
-LAST_EMBED: Final = "last_embed"  # list[dict]: the latest embed summaries (one per model)
+LAST_EMBED: Final = "last_embed"  # list[dict]: the latest embed summaries (one per model, each with its corpus_id)
 
 _DEFAULTS: Final[dict[str, Any]] = {
     CORPUS_ID: None,
@@ -59,7 +73,7 @@ _DEFAULTS: Final[dict[str, Any]] = {
     SEARCH_QUERIES: {},
     SEARCH_MODE: "semantic",
     SEARCH_ITEM: None,
-    MAP_MODEL: None,
+    MAP_CHOICES: {},
     MAP_METHOD: "umap",
     MAP_DIMS: "2-D",
     MAP_COLOR: "Cluster",
@@ -67,8 +81,15 @@ _DEFAULTS: Final[dict[str, Any]] = {
     AXES_METHOD: "preset",
     AXES_SECOND: None,
     AXES_SAVE_NAME_FOR: None,
+    GEOMETRY_MODEL: None,
+    GEOMETRY_TOPICS: "",
     LAST_INGEST: None,
     LAST_EMBED: None,
+    COMPARE_MODELS: (),
+    COMPARE_K: 10,
+    COMPARE_ITEM: None,
+    COMPARE_FOCUS_SEEN: None,
+    COMPARE_SELECTION: None,
 }
 
 

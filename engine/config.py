@@ -73,3 +73,8 @@ AXES_PROBE_BAND_MAX_RESAMPLES = 50
 AXES_PROBE_BAND_MAX_ROWS = 5_000
 # A selection's "rest of the corpus" pole is represented by at most this many items (seeded sample).
 AXES_MAX_REST_SAMPLE = 5_000
+
+# -- Map ---------------------------------------------------------------------------------------------
+# Past this many points the Map draws a sample stratified by cluster (engine/project/sampling.py):
+# a plotly scatter of 100k points is ~10 MB of JSON per rerun. ``EMBEDSCAPE_MAP_POINT_CAP``.
+MAP_POINT_CAP: int = _env_int("EMBEDSCAPE_MAP_POINT_CAP", 20_000)

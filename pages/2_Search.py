@@ -11,7 +11,8 @@ from components.feedback import escape_markdown, user_errors
 from components.item_picker import item_picker
 from engine.errors import SearchError
 from engine.models import resolve_model
-from engine.search import mark_unique, overlap_at_k, run_search
+from engine.compare.agreement import overlap_at_k
+from engine.search import mark_unique, run_search
 
 st.set_page_config(page_title="Search · Embedscape", page_icon="🔎", layout="wide")
 corpus_id, model_ids = sidebar.sidebar_context()

@@ -14,7 +14,7 @@ Layout (docs/architecture.md, Search):
 * ``keyword``    keyword/regex search and highlighting, on polars' linear-time Rust regex only
 * ``hybrid``     BM25 and the weighted reciprocal rank fusion (the hybrid weighting)
 * ``arithmetic`` vector arithmetic over a corpus or a word model's vocabulary
-* ``dispatch``   ``run_search`` (one entry point), ``overlap_at_k`` and ``mark_unique``
+* ``dispatch``   ``run_search`` (one entry point) and ``mark_unique`` (overlap@k lives in ``engine.compare``)
 
 Example:
     >>> from engine.corpus import corpus_from_texts
@@ -35,7 +35,7 @@ from engine.search.arithmetic import (
     vocabulary_search,
 )
 from engine.search.dense import embed_query, more_like_this, row_of_item, semantic_search
-from engine.search.dispatch import SEARCH_MODES, SearchMode, mark_unique, overlap_at_k, run_search
+from engine.search.dispatch import SEARCH_MODES, SearchMode, mark_unique, run_search
 from engine.search.hybrid import HYBRID_CANDIDATES, RRF_K, BM25Index, bm25_scores, build_bm25, hybrid_search
 from engine.search.keyword import (
     MAX_PATTERN_CHARS,
@@ -52,6 +52,6 @@ __all__ = [
     "RRF_K", "SEARCH_MODES", "SearchMode", "SearchResult", "Term", "Vocabulary", "arithmetic_note",
     "arithmetic_search", "bm25_scores", "build_bm25", "build_vocabulary", "compile_pattern", "embed_query",
     "escape", "expression_vector", "filter_mask", "highlight_spans", "highlight_spans_many", "hybrid_search",
-    "keyword_search", "mark_unique", "metadata_names", "more_like_this", "overlap_at_k", "parse_expression",
+    "keyword_search", "mark_unique", "metadata_names", "more_like_this", "parse_expression",
     "row_of_item", "run_search", "semantic_search", "vocabulary_search",
 ]

@@ -60,20 +60,6 @@ def run_search(
     return arithmetic_search(corpus, index, query, store=store, k=k, exclude_inputs=exclude_inputs, allowed=allowed)
 
 
-def overlap_at_k(results: Mapping[str, SearchResult]) -> pl.DataFrame:
-    """Pairwise overlap of hit sets: ``model_a, model_b, shared, overlap`` (shared / k, in [0, 1])."""
-    names = list(results)
-    rows = []
-    for i, a in enumerate(names):
-        for b in names[i + 1:]:
-            ids_a, ids_b = set(results[a].ids), set(results[b].ids)
-            k = max(len(ids_a), len(ids_b), 1)
-            shared = len(ids_a & ids_b)
-            rows.append({"model_a": a, "model_b": b, "shared": shared, "overlap": shared / k})
-    return pl.DataFrame(rows, schema={"model_a": pl.String, "model_b": pl.String, "shared": pl.Int64,
-                                      "overlap": pl.Float64})
-
-
 def mark_unique(results: Mapping[str, SearchResult]) -> dict[str, SearchResult]:
     """Each result with a ``found_only_here`` column: True for hits no other model returned."""
     marked = {}

@@ -254,8 +254,6 @@ def _alpha(colour: object) -> float:
     return 0.0 if text in ("transparent", "none", "") else 1.0
 
 
-@pytest.mark.xfail(strict=True, reason="the ring trace is map_view.map_chart's; the map helper makes it visible "
-                                       "(issue 8.2.2); remove this mark when that lands")
 def test_search_minimap_rings_are_visible(lee, small_embeddings, store) -> None:
     from components.search_view import hits_map_figure
     from engine.project import ProjectionSpec, project

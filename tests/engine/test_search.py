@@ -8,6 +8,7 @@ import pytest
 from engine.corpus import corpus_from_texts
 from engine.embed import embed_corpus
 from engine.errors import SearchError
+from engine.compare.agreement import overlap_at_k
 from engine.index import build_index
 from engine.search import (
     MetadataFilter,
@@ -19,7 +20,6 @@ from engine.search import (
     keyword_search,
     mark_unique,
     more_like_this,
-    overlap_at_k,
     parse_expression,
     run_search,
     semantic_search,
