@@ -242,12 +242,12 @@ def render_aligned_maps(corpus_id: str, models: tuple[str, ...], labels: Sequenc
     spec = ProjectionSpec(method=method)
     missing = [m for m in ordered if res.stored_projection(corpus_id, m, spec) is None]
     if missing:
-        st.info(f"{len(missing)} of these layouts are not computed yet ({', '.join(missing)}).")
+        st.info(f"{len(missing)} of these layouts are not computed yet ({escape_markdown(', '.join(missing))}).")
         if not st.button(f"Compute {len(missing)} {method.upper()} layout(s)", key="compare_compute_layouts",
                          help="Computed once and stored; the Map page then opens them instantly too."):
             return
         for model in missing:
-            with st.spinner(f"Computing the {method.upper()} layout of {model} (once; then stored)…"):
+            with st.spinner(f"Computing the {method.upper()} layout of {escape_markdown(model)} (once; then stored)…"):
                 res.projection(corpus_id, model, spec)
     alignments = res.compare_alignment(corpus_id, ordered, spec)
     jaccard = {m: pair_values(result, "jaccard", reference, m) for m in ordered if m != reference}

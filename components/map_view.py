@@ -7,7 +7,6 @@ text/dataframe elements, which never interpret HTML.
 """
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from functools import partial
 from typing import Any
@@ -33,6 +32,7 @@ from components.map_figure import (  # noqa: F401 - re-exported: the Map's publi
 )
 from engine.cluster import Clustering, cluster_table
 from engine.config import MAP_POINT_CAP
+from engine.export import to_csv_bytes, to_parquet_bytes
 from engine.labels import shorten
 from engine.project import DEFAULT_PARAMS, Projection
 from engine.types import Corpus
@@ -160,7 +160,7 @@ def render_quality(projection: Projection, *, shown: int) -> None:
         "neighbour panel (full space) for exact neighbours. Past the point cap, a sample stratified by "
         "cluster is drawn; the panel and exports always use the full data."))
     for note in projection.notes:
-        st.caption(f"Note: {note}")
+        st.caption(f"Note: {escape_markdown(note)}")
 
 
 def model_name(model_id: str) -> str:
@@ -181,11 +181,11 @@ def render_neighbor_panel(corpus: Corpus, model_id: str, row: int, *, clustering
         st.caption(f"Cluster: {escape_markdown(names.get(int(clustering.labels[row]), ''))}")
     item_detail.render_item(corpus.corpus_id, item_id)
     if not res.embeddings(corpus.corpus_id, model_id).valid[row]:
-        st.info(f"No neighbours: {model_name(model_id)} could not represent this text (no word it knows).")
+        st.info(f"No neighbours: {escape_markdown(model_name(model_id))} could not represent this text (no word it knows).")
         return
     rows, similarities = res.neighbors(corpus.corpus_id, model_id, row, k)
     st.markdown(f"**Nearest neighbours** ({len(rows)}; cosine similarity in the full "
-                f"{model_name(model_id)} space)")
+                f"{escape_markdown(model_name(model_id))} space)")
     if not rows:
         st.info("No neighbours: this item has no vector in this model.")
         return
@@ -279,14 +279,8 @@ def render_selection_panel(corpus: Corpus, rows: list[int], *, clustering: Clust
         st.rerun()
 
 
-def _csv_bytes(frame: pl.DataFrame) -> bytes:
-    return frame.write_csv().encode("utf-8")
-
-
-def _parquet_bytes(frame: pl.DataFrame) -> bytes:
-    buffer = io.BytesIO()
-    frame.write_parquet(buffer)
-    return buffer.getvalue()
+_csv_bytes = to_csv_bytes  # formula cells neutralised; the Compare page exports through these too
+_parquet_bytes = to_parquet_bytes
 
 
 def html_export(figure: go.Figure) -> bytes:

@@ -90,7 +90,7 @@ with user_errors():
                                n_clusters=int(chosen("n_clusters")), seed=int(chosen("seed")))
     if res.stored_projection(corpus_id, model_id, spec) is None:
         # above the chart, at once: a first UMAP on a fresh server takes ~30 s (numba compiles)
-        name = f"{method.upper()} {dims}-D layout of {len(corpus):,} points ({map_view.model_name(model_id)})"
+        name = f"{method.upper()} {dims}-D layout of {len(corpus):,} points ({escape_markdown(map_view.model_name(model_id))})"
         with st.status(f"Computing the {name}…", expanded=True) as status:
             started = time.perf_counter()
 

@@ -92,7 +92,8 @@ with user_errors():
                                               label_column=label_column)
                 search_view.render_highlighted_hits(result, limit=5, labels=labels)
     else:
-        title = f"{first.hits.height} hits" + (f" · {escape_markdown(resolve_model(first.model_id).display_name)}" if first.model_id else "")
+        title = f"{first.hits.height} hits" + (
+            f" · {escape_markdown(resolve_model(first.model_id).display_name)}" if first.model_id else "")
         st.subheader(title)
         search_view.render_notes(first)
         search_view.render_hits_table(first, key="search_table", corpus_id=corpus_id, label_column=label_column)

@@ -105,3 +105,26 @@ def test_axes_ranking_csv_neutralises_formulas(formula_corpus, downloads):
     assert len(ranking) == 1
     assert_formulas_neutralised(ranking[0], numeric="delta")
     assert len(_csv_rows(ranking[0])) == len(formula_corpus)
+
+
+def test_map_selection_csv_neutralises_formulas_and_parquet_is_exact(formula_corpus, downloads):
+    ids = [str(i) for i in formula_corpus.ids[:12]]
+    at = open_page("pages/1_Map.py", formula_corpus.corpus_id, ("minilm-l3",), **{
+        state.MAP_METHOD: "pca",  # no UMAP compilation in this test
+        state.SELECTION: {"corpus_id": formula_corpus.corpus_id, "model_id": "minilm-l3", "ids": ids, "source": "test"}})
+    assert not at.exception, at.exception
+    assert_formulas_neutralised(downloads["selection.csv"], numeric="delta")
+    exact = pl.read_parquet(io.BytesIO(downloads["selection.parquet"]))
+    assert list(exact["text"]) == [formula_corpus.texts[i] for i in range(12)]  # as written, no '
+
+
+def test_compare_per_item_csv_neutralises_formulas(formula_corpus, embedded, downloads):
+    embedded(formula_corpus, "glove-50d")
+    models = ("minilm-l3", "glove-50d")
+    at = open_page("pages/5_Compare.py", formula_corpus.corpus_id, models,
+                   **{state.COMPARE_MODELS: models, "compare_map_method": "pca"})
+    assert not at.exception, at.exception
+    rows = _csv_rows(downloads["compare-items.csv"])
+    assert len(rows) == len(formula_corpus)
+    texts = [value for row in rows for value in row.values()]
+    assert any(v.startswith("'" + FORMULA) for v in texts) and not any(v.startswith(("=", "@", "+")) for v in texts)
