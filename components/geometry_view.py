@@ -14,12 +14,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+import polars as pl
 import streamlit as st
 
 from components import resources as res
 from components import state
 from components.feedback import escape_markdown
 
+from engine.export import to_csv_bytes
 from engine.geometry.report import SUMMARY_COLUMNS, summary_rows
 
 BEFORE_COLOR, AFTER_COLOR, NEUTRAL_COLOR = "#2563eb", "#f97316", "#6b7280"
@@ -169,7 +171,7 @@ def shown(frame: pd.DataFrame) -> pd.DataFrame:
 def csv_button(frame: pd.DataFrame, *, file_name: str, key: str, label: str = "Download CSV") -> None:
     """A CSV download of a whole table, written only when clicked (100k rows of text take a while);
     the file name is built by the page from safe parts."""
-    st.download_button(label, lambda: frame.to_csv(index=False).encode("utf-8"), file_name=file_name,
+    st.download_button(label, lambda: to_csv_bytes(pl.from_pandas(frame)), file_name=file_name,  # formulas neutralised
                        mime="text/csv", key=key, help="The whole table as a CSV file.")
 
 

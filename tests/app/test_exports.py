@@ -128,3 +128,15 @@ def test_compare_per_item_csv_neutralises_formulas(formula_corpus, embedded, dow
     assert len(rows) == len(formula_corpus)
     texts = [value for row in rows for value in row.values()]
     assert any(v.startswith("'" + FORMULA) for v in texts) and not any(v.startswith(("=", "@", "+")) for v in texts)
+
+
+def test_geometry_item_tables_csv_neutralises_formulas(formula_corpus, embedded, downloads):
+    embedded(formula_corpus, "glove-50d")
+    at = open_page("pages/6_Geometry.py", formula_corpus.corpus_id, ("minilm-l3", "glove-50d"))
+    assert not at.exception, at.exception
+    item_tables = [data for name, data in downloads.items() if name.startswith(("hubs-", "depth-"))]
+    assert item_tables  # the hub and depth rankings list items with their texts
+    for data in item_tables:
+        cells = [value for row in _csv_rows(data) for value in row.values()]
+        assert any(v.startswith("'" + FORMULA) for v in cells)
+        assert not any(v.startswith(("=", "@", "+")) for v in cells)
