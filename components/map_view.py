@@ -318,7 +318,7 @@ def render_exports(figure: go.Figure, *, name: str, key: str = "map_export") -> 
             with st.spinner("Rendering PNG…"):
                 png = png_export(figure)
         except RuntimeError as exc:
-            png_col.warning(str(exc))
+            png_col.warning(escape_markdown(exc))
         else:
             png_col.download_button("Download PNG", data=png, file_name=f"{name}.png", mime="image/png",
                                     key=f"{key}_png_download", on_click="ignore", help="The rendered PNG.")
