@@ -28,8 +28,6 @@ Example:
 from __future__ import annotations
 
 import hashlib
-import json
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,6 +36,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from engine.errors import EmbedscapeError
+from engine.store import derived_key, model_revision
 from engine.types import Embeddings
 from engine.vectors import TIE_TOLERANCE, top_k
 
@@ -57,7 +56,6 @@ HNSW_M = 16  # graph degree: the kNN graph is searched once, so a lighter graph 
 HNSW_EF_CONSTRUCTION = 40
 EF_SEARCH_MAX = 4_096
 _SLACK = 8  # extra candidates per row, so ties at the k-th place are rarely cut
-_SLUG = re.compile(r"[^A-Za-z0-9_-]+")
 
 
 class KnnError(EmbedscapeError):
@@ -235,15 +233,6 @@ def _hnsw(matrix: np.ndarray, k: int, seed: int, progress: Progress | None) -> t
 
 
 # -- the graph ---------------------------------------------------------------------------------------
-def _revision(model_id: str) -> str:
-    try:
-        from engine.models import resolve_model
-
-        return resolve_model(model_id).revision
-    except Exception:  # an id this version does not know (notebook use): the fingerprint guards the key
-        return "0"
-
-
 def fingerprint(embeddings: Embeddings) -> str:
     """A cheap content fingerprint of the vectors (up to 64 evenly spaced rows + the valid mask)."""
     vectors = embeddings.vectors
@@ -263,13 +252,11 @@ def resolve_method(n_valid: int, method: KnnMethod) -> str:
 
 def graph_key(embeddings: Embeddings, k: int, method: str, seed: int) -> str:
     """Store key: readable prefix + hash of everything the graph depends on."""
-    recipe = {"model_id": embeddings.model_id, "revision": _revision(embeddings.model_id),
+    recipe = {"model_id": embeddings.model_id, "revision": model_revision(embeddings.model_id),
               "shape": list(embeddings.vectors.shape), "n_valid": int(np.asarray(embeddings.valid).sum()),
               "fingerprint": fingerprint(embeddings), "k": int(k), "method": method,
               "seed": seed if method == "hnsw" else None, "tie_tolerance": TIE_TOLERANCE}
-    digest = hashlib.sha1(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:12]
-    slug = _SLUG.sub("_", embeddings.model_id).strip("_")[:60] or "model"
-    return f"{slug}-k{int(k)}-{method}-{digest}"
+    return derived_key(embeddings.model_id, f"k{int(k)}-{method}", recipe)
 
 
 def load_graph(store: "Store", corpus_id: str, key: str) -> KnnGraph | None:

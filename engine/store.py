@@ -20,6 +20,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import fcntl
+import hashlib
 import json
 import os
 import re
@@ -59,6 +60,27 @@ def model_key(spec: ModelSpec) -> str:
     """A file-name-safe key for a model and its revision."""
     slug = re.sub(r"[^A-Za-z0-9._-]+", "_", spec.model_id).strip("_") or "model"
     return f"{slug}@r{spec.revision}"
+
+
+_SLUG = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def model_revision(model_id: str) -> str:
+    """The registry revision of ``model_id``, or "0" for an id this version does not know."""
+    try:
+        from engine.models import resolve_model
+
+        return resolve_model(model_id).revision
+    except Exception:  # an id this version does not know (notebook use): the rest of the key guards it
+        return "0"
+
+
+def derived_key(model_id: str, label: str, recipe: dict[str, Any]) -> str:
+    """Store key of an artifact derived from one model's vectors (projection, kNN graph, report):
+    ``<model slug>-<label>-<hash of the recipe>``. The recipe names everything the artifact depends on."""
+    digest = hashlib.sha1(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:12]
+    slug = _SLUG.sub("_", model_id).strip("_")[:60] or "model"
+    return f"{slug}-{label}-{digest}"
 
 
 @contextlib.contextmanager

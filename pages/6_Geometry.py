@@ -1,19 +1,20 @@
 """Geometry: what kind of space each model makes of the corpus, and can its cosines be trusted."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import json
 
-import numpy as np
 import streamlit as st
 
 from components import geometry_view as view
 from components import sidebar, state
 from components import resources as res
-from components.bias_view import color_scores_payload
+from components.handoff import colour_map_with_scores
 from components.feedback import escape_markdown, user_errors
-from components.map_view import SCORE_PREFIX
 from engine.geometry import parse_topics
-from engine.geometry.hubness import anti_hubs, top_hubs
+from engine.geometry.depth import central_first
+from engine.geometry.hubness import anti_hubs, occurrence_scores, top_hubs
 from engine.geometry.report import HUB_K
 from engine.geometry.topics import DEFAULT_THRESHOLD
 
@@ -27,14 +28,10 @@ st.caption(
 )
 
 
-def send_to_map(values: np.ndarray, *, name: str, model_id: str, key: str, help_text: str) -> None:
+def send_to_map(values: Sequence[float], *, name: str, model_id: str, key: str, help_text: str) -> None:
     """A button that hands per-item numbers to the Map as its colour (state.COLOR_SCORES)."""
     if st.button(f"Colour the map by {escape_markdown(name)}", key=key, help=help_text):
-        payload = color_scores_payload(corpus, values, name=name, model_id=model_id)
-        state.set(state.COLOR_SCORES, payload)
-        state.set(state.MAP_COLOR, SCORE_PREFIX + payload["name"])
-        st.success(f"Sent {len(payload['ids']):,} values to the Map.")
-        st.page_link("pages/1_Map.py", label="Open the Map", icon=":material/scatter_plot:")
+        colour_map_with_scores(corpus_id, name, model_id, corpus.ids, list(values))
 
 
 with user_errors():
@@ -128,7 +125,7 @@ with tabs[2], user_errors():
     with right:
         view.csv_button(view.items_frame(corpus, labels, nobody), file_name=f"anti-hubs-{model_id}.csv",
                         key="geometry_antihubs_csv")
-    send_to_map(np.where(report.occurrence >= 0, report.occurrence, np.nan).astype(float),
+    send_to_map(occurrence_scores(report.occurrence),
                 name=f"N{HUB_K} hubness ({model_id})", model_id=model_id, key="geometry_hubs_to_map",
                 help_text="Colour every item by how often it is someone's neighbour: hubs stand out.")
 
@@ -154,7 +151,7 @@ with tabs[3], user_errors():
 
 with tabs[4], user_errors():
     depth = report.depth
-    order = [int(r) for r in np.argsort(-np.nan_to_num(depth, nan=-np.inf), kind="stable") if not np.isnan(depth[r])]
+    order = central_first(depth)
     st.markdown("**Statistical depth** (Seegmiller & Preum 2023): 1 + an item's mean cosine to the corpus. High = "
                 "central, representative; low = outlying.")
     left, right = st.columns([1.4, 1])

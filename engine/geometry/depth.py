@@ -146,3 +146,11 @@ def group_masks(values: list[Any], value: str, vs: str | None, valid: np.ndarray
     group = (text == str(value)) & valid
     reference = (~group & valid) if vs is None else ((text == str(vs)) & valid)
     return group, reference
+
+
+def central_first(depth: np.ndarray) -> list[int]:
+    """Rows ordered from most central (highest depth) to most outlying; invalid (NaN) rows left out.
+    Equal depths keep row order (stable sort), so the list is the same on every machine."""
+    depth = np.asarray(depth, dtype=float)
+    order = np.argsort(-np.nan_to_num(depth, nan=-np.inf), kind="stable")
+    return [int(r) for r in order if not np.isnan(depth[r])]

@@ -83,3 +83,9 @@ def occurrence_histogram(occurrence: np.ndarray) -> tuple[np.ndarray, np.ndarray
     counts = np.bincount(values) if values.size else np.zeros(0, dtype=np.int64)
     present = np.flatnonzero(counts)
     return present, counts[present]
+
+
+def occurrence_scores(occurrence: np.ndarray) -> list[float]:
+    """k-occurrence as one score per row for the Map's colour; rows without a vector (-1) are NaN."""
+    values = np.asarray(occurrence)
+    return [float(v) if v >= 0 else float("nan") for v in values]

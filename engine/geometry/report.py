@@ -6,8 +6,6 @@ the CLI reads the stored JSON and arrays instead of recomputing.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +21,7 @@ from engine.geometry.isotropy import centred, isotropy_before_after, random_pair
 from engine.geometry.redundancy import MAX_QUERIES, redundancy_curve
 from engine.index import machine_busy
 from engine.knn import knn_graph
+from engine.store import derived_key, model_revision
 from engine.types import Embeddings
 
 NAMESPACE = "geometry"
@@ -42,13 +41,10 @@ class GeometryReport:
 
 
 def report_key(embeddings: Embeddings, *, k: int = HUB_K, seed: int = 0, max_queries: int = MAX_QUERIES) -> str:
-    from engine.project import _SLUG, _model_revision
-
-    recipe = {"model_id": embeddings.model_id, "revision": _model_revision(embeddings.model_id),
+    recipe = {"model_id": embeddings.model_id, "revision": model_revision(embeddings.model_id),
               "shape": list(embeddings.vectors.shape), "n_valid": int(np.asarray(embeddings.valid).sum()),
               "k": k, "seed": seed, "max_queries": max_queries, "version": VERSION}
-    digest = hashlib.sha1(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:12]
-    return f"{_SLUG.sub('_', embeddings.model_id).strip('_')[:60] or 'model'}-report-{digest}"
+    return derived_key(embeddings.model_id, "report", recipe)
 
 
 def load_report(store, corpus_id: str, embeddings: Embeddings, **params: Any) -> GeometryReport | None:

@@ -1,9 +1,6 @@
 """The projection value, the request spec and the store key (no heavy imports)."""
 from __future__ import annotations
 
-import hashlib
-import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -12,6 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from engine.errors import ProjectionError
+from engine.store import derived_key, model_revision
 from engine.types import Embeddings
 
 Coords = npt.NDArray[np.float32]  # (n, 2) or (n, 3); NaN rows for points not projected
@@ -25,7 +23,6 @@ NAMESPACE = "projections"
 UMAP_MIN_POINTS = 10  # below this many distinct points UMAP's spectral layout is not meaningful: use PCA
 # The defaults the app's first view and `python -m engine project` share, so a precomputed map is found.
 DEFAULT_PARAMS: dict[str, Any] = {"n_neighbors": 15, "min_dist": 0.1, "metric": "cosine", "seed": 42}
-_SLUG = re.compile(r"[^A-Za-z0-9_-]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,22 +130,13 @@ def request_params(method: str, dims: int, n_neighbors: int, min_dist: float, me
     return {"n_neighbors": int(n_neighbors), "min_dist": round(float(min_dist), 4), "metric": metric}
 
 
-def _model_revision(model_id: str) -> str:
-    try:
-        from engine.models import resolve_model
-
-        return resolve_model(model_id).revision
-    except Exception:  # an id this version does not know: the shape still guards the key
-        return "0"
-
-
 def projection_key(
     embeddings: Embeddings, *, method: str, dims: int, params: dict[str, Any], seed: int | None
 ) -> str:
     """The store key for a projection request: readable prefix + hash of every input that matters."""
     recipe = {
         "model_id": embeddings.model_id,
-        "revision": _model_revision(embeddings.model_id),
+        "revision": model_revision(embeddings.model_id),
         "shape": list(embeddings.vectors.shape),
         "n_valid": int(np.asarray(embeddings.valid).sum()),
         "method": method,
@@ -158,9 +146,7 @@ def projection_key(
     }
     if method == "pca":
         recipe["pca"] = 2  # PCA v2: own eigen-solver with a fixed tie-break (v1 was sklearn's)
-    digest = hashlib.sha1(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:12]
-    slug = _SLUG.sub("_", embeddings.model_id).strip("_")[:60] or "model"
-    return f"{slug}-{method}{dims}d-{digest}"
+    return derived_key(embeddings.model_id, f"{method}{dims}d", recipe)
 
 
 def request_key(embeddings: Embeddings, *, method: str, dims: int, n_neighbors: int, min_dist: float,

@@ -50,6 +50,8 @@ def test_page_compares_models_and_hands_hubs_and_depth_to_the_map(two_models):
     scores = dict(zip(payload["ids"], payload["scores"]))
     assert scores[str(hubs["id"].iloc[0])] == max(payload["scores"]) == hubs["N10"].iloc[0]
     assert at.session_state[state.MAP_COLOR].startswith("Score: ")
+    at.switch_page(str(PAGE)).run()  # the hand-off opened the Map; come back for the next one
+    assert not at.exception, at.exception
 
     # depth on the map: the first row of the ranked list is the most central item
     ranked = _frames(at, "depth")[0]

@@ -241,9 +241,12 @@ def test_a_topic_without_any_known_keyword_is_an_error():
 
 
 # -- stored report and CLI ---------------------------------------------------------------------------
-def test_report_on_real_embeddings_is_stored_and_a_rerun_is_a_cache_hit(small_embeddings, small_corpus, store):
+def test_report_on_real_embeddings_is_stored_and_a_rerun_is_a_cache_hit(small_embeddings, small_corpus, tmp_path):
     from engine.geometry import geometry_report, summary_rows
+    from engine.store import Store
 
+    store = Store(tmp_path)  # its own workspace: other tests may have stored this report already
+    store.save_corpus(small_corpus)
     first = geometry_report(store, small_corpus.corpus_id, small_embeddings)
     second = geometry_report(store, small_corpus.corpus_id, small_embeddings)
     assert not first.cached and second.cached
