@@ -27,7 +27,8 @@ PAGE_BLURBS = {
 
 
 def _activate(corpus: Corpus, report: IngestReport) -> None:
-    res.store().save_corpus(corpus, report)
+    # Content already stored opens the stored corpus (its name kept, the new one an alias).
+    corpus, report = res.store().add_corpus(corpus, report)
     state.set(state.CORPUS_ID, corpus.corpus_id)
     state.set(state.MODEL_IDS, ())
     state.set(state.LAST_INGEST, {"name": corpus.name, "corpus_id": corpus.corpus_id, **report.as_dict()})
@@ -258,7 +259,8 @@ def render_workspace() -> None:
         st.write("Nothing stored yet.")
         return
     st.dataframe(pl.DataFrame([{
-        "name": m["name"], "corpus_id": m["corpus_id"], "rows": m["n_rows"],
+        "name": m["name"], "also named": ", ".join(m.get("aliases", [])), "corpus_id": m["corpus_id"],
+        "rows": m["n_rows"],
         "models": ", ".join(sorted(m.get("embeddings", {}))) or "-", "created": m.get("created", ""),
     } for m in manifests]), hide_index=True, width="stretch")
     labels = {m["corpus_id"]: f"{m['name']} ({m['corpus_id']})" for m in manifests}

@@ -29,12 +29,18 @@ class Settings:
         max_text_chars: Longer texts are truncated to this many characters
             (``EMBEDSCAPE_MAX_TEXT_CHARS``); sentence models see at most 128-256 tokens anyway.
         batch_size: Texts per encode batch (``EMBEDSCAPE_BATCH_SIZE``).
+        max_decoded_mb: Most memory a parsed table may take, in MiB (``EMBEDSCAPE_MAX_DECODED_MB``):
+            decoded text plus 16 bytes per cell, counted *while* reading, so a small compressed
+            or dictionary-encoded file cannot expand into gigabytes (docs/reliability.md).
+        max_columns: Most columns in one file (``EMBEDSCAPE_MAX_COLUMNS``).
     """
 
     max_upload_mb: int = 200
     max_rows: int = 1_000_000
     max_text_chars: int = 2_000
     batch_size: int = 64
+    max_decoded_mb: int = 200
+    max_columns: int = 1_000
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -44,6 +50,8 @@ class Settings:
             max_rows=_env_int("EMBEDSCAPE_MAX_ROWS", base.max_rows),
             max_text_chars=_env_int("EMBEDSCAPE_MAX_TEXT_CHARS", base.max_text_chars),
             batch_size=_env_int("EMBEDSCAPE_BATCH_SIZE", base.batch_size),
+            max_decoded_mb=_env_int("EMBEDSCAPE_MAX_DECODED_MB", base.max_decoded_mb),
+            max_columns=_env_int("EMBEDSCAPE_MAX_COLUMNS", base.max_columns),
         )
 
 

@@ -174,6 +174,9 @@ def embed_corpus(
     started = time.perf_counter()
     cached = store.load_embeddings(corpus.corpus_id, spec)
     if cached is not None:
+        # Vectors are keyed by texts: another corpus with the same texts (or a run that crashed
+        # before its manifest write) made them, so this corpus's manifest may not name the model.
+        store.reconcile(corpus.corpus_id)
         if progress:
             progress(cached.n, cached.n)
         seconds = time.perf_counter() - started

@@ -17,6 +17,7 @@ leaves half a file behind. The root is ``EMBEDSCAPE_HOME`` if set, else the user
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import fcntl
 import json
@@ -85,6 +86,21 @@ def write_npy_atomic(target: Path, array: np.ndarray) -> None:
             np.save(handle, np.ascontiguousarray(array), allow_pickle=False)
 
 
+def _complete_record(sidecar: Path, *, n_rows: object) -> dict[str, Any] | None:
+    """The record beside a finished vectors file of ``n_rows`` rows, else None."""
+    vectors = sidecar.with_suffix(".npy")
+    if not vectors.is_file() or not sidecar.with_suffix(".valid.npy").is_file():
+        return None
+    try:
+        record = json.loads(sidecar.read_text())
+        rows = np.load(vectors, mmap_mode="r", allow_pickle=False).shape[0]  # reads the header only
+    except (OSError, ValueError):
+        return None
+    if not isinstance(record, dict) or "model_id" not in record or rows != n_rows:
+        return None
+    return record
+
+
 class Store:
     """A workspace folder. Cheap to construct; safe to share between threads and processes.
 
@@ -133,7 +149,12 @@ class Store:
 
     # -- corpora -----------------------------------------------------------------------------
     def save_corpus(self, corpus: Corpus, report: IngestReport | None = None) -> dict[str, Any]:
-        """Store a corpus (idempotent: the same content keeps its manifest and embeddings)."""
+        """Store a corpus; idempotent, and never renames one.
+
+        A corpus *is* its content (``corpus_id`` is a content hash); its name is a label. Saving
+        content that is already stored keeps the stored name, report and embeddings, and adds a
+        new name as an alias (listed in the manifest's ``aliases``, found by :meth:`find_corpus`).
+        """
         from engine.corpus import texts_hash
 
         directory = self.corpus_dir(corpus.corpus_id)
@@ -143,26 +164,46 @@ class Store:
             if not table.exists():
                 with _atomic_path(table) as tmp:
                     corpus.frame.write_parquet(tmp)
-            manifest = existing or {
+            if existing is not None:
+                aliases = existing.setdefault("aliases", [])
+                if corpus.name != existing.get("name") and corpus.name not in aliases:
+                    aliases.append(corpus.name)
+                    write_json_atomic(directory / "manifest.json", existing)
+                return existing
+            manifest = {
                 "corpus_id": corpus.corpus_id,
                 "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                 "embeddings": {},
+                "name": corpus.name,
+                "aliases": [],
+                "kind": corpus.kind,
+                "text_column": corpus.text_column,
+                "source": corpus.source,
+                "n_rows": len(corpus),
+                "columns": corpus.frame.columns,
+                "texts_hash": texts_hash(corpus.texts),
             }
-            manifest.update(
-                {
-                    "name": corpus.name,
-                    "kind": corpus.kind,
-                    "text_column": corpus.text_column,
-                    "source": corpus.source,
-                    "n_rows": len(corpus),
-                    "columns": corpus.frame.columns,
-                    "texts_hash": texts_hash(corpus.texts),
-                }
-            )
             if report is not None:
                 manifest["ingest_report"] = report.as_dict()
             write_json_atomic(directory / "manifest.json", manifest)
         return manifest
+
+    def add_corpus(self, corpus: Corpus, report: IngestReport) -> tuple[Corpus, IngestReport]:
+        """Store an ingested corpus and return what is now stored, with the report to show.
+
+        If the same content was stored before, the stored corpus is returned under its earlier
+        name, and the report says so (and names the alias just added).
+        """
+        stored_before = self.has_corpus(corpus.corpus_id)
+        manifest = self.save_corpus(corpus, report)
+        if not stored_before:
+            return corpus, report
+        name = manifest["name"]
+        note = (f"This content is already stored as {name!r} ({corpus.corpus_id}), so that corpus was opened "
+                "with its embeddings")
+        note += f"; {corpus.name!r} was added as another name for it." if corpus.name != name else "."
+        stored = dataclasses.replace(corpus, name=name)
+        return stored, dataclasses.replace(report, notes=(*report.notes, note))
 
     def _read_manifest(self, corpus_id: str) -> dict[str, Any] | None:
         path = self.corpus_dir(corpus_id) / "manifest.json"
@@ -183,6 +224,7 @@ class Store:
         return manifest
 
     def load_corpus(self, corpus_id: str) -> Corpus:
+        self.reconcile(corpus_id)
         manifest = self.manifest(corpus_id)
         frame = pl.read_parquet(self.corpus_dir(corpus_id) / "corpus.parquet")
         return Corpus(
@@ -199,16 +241,21 @@ class Store:
         base = self.root / "corpora"
         if not base.exists():
             return []
-        manifests = [m for d in base.iterdir() if d.is_dir() and (m := self._read_manifest(d.name))]
+        manifests = []
+        for directory in base.iterdir():
+            if directory.is_dir() and self._read_manifest(directory.name) is not None:
+                self.reconcile(directory.name)
+                manifests.append(self.manifest(directory.name))
         return sorted(manifests, key=lambda m: m.get("created", ""), reverse=True)
 
     def find_corpus(self, name_or_id: str) -> str:
-        """Resolve a corpus id, a unique id prefix, or a corpus name to its id."""
+        """Resolve a corpus id, a corpus name, an alias, or a unique id prefix to its id."""
         manifests = self.list_corpora()
         exact = [m["corpus_id"] for m in manifests if m["corpus_id"] == name_or_id]
         if exact:
             return exact[0]
         by_name = [m["corpus_id"] for m in manifests if m.get("name") == name_or_id]
+        by_name = by_name or [m["corpus_id"] for m in manifests if name_or_id in m.get("aliases", ())]
         by_prefix = [m["corpus_id"] for m in manifests if m["corpus_id"].startswith(name_or_id)]
         matches = by_name or by_prefix
         if len(matches) == 1:
@@ -254,8 +301,6 @@ class Store:
     ) -> Path:
         """Write vectors (and their valid mask) and record them in the corpus manifest."""
         path = self.embeddings_path(corpus_id, spec)
-        write_npy_atomic(path.with_suffix(".valid.npy"), valid.astype(bool))
-        write_npy_atomic(path, vectors.astype(np.float32, copy=False))
         record = {
             "model_id": spec.model_id,
             "revision": spec.revision,
@@ -265,12 +310,55 @@ class Store:
             "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             **(info or {}),
         }
+        # The vectors file is written last: when it exists, its record and mask exist too, so
+        # `reconcile` can restore a manifest entry lost to a crash after this point.
         write_json_atomic(path.with_suffix(".json"), record)
+        write_npy_atomic(path.with_suffix(".valid.npy"), valid.astype(bool))
+        write_npy_atomic(path, vectors.astype(np.float32, copy=False))
         with self._locked(corpus_id):
             manifest = self.manifest(corpus_id)
             manifest.setdefault("embeddings", {})[spec.model_id] = record
             write_json_atomic(self.corpus_dir(corpus_id) / "manifest.json", manifest)
         return path
+
+    def reconcile(self, corpus_id: str) -> list[str]:
+        """Make a corpus's manifest agree with the vectors on disk; return the repairs made.
+
+        Vectors are keyed by the texts, so they can exist without this corpus's manifest naming
+        them: another corpus with the same texts embedded them, or a crash came between writing
+        the vectors and the manifest. A model whose vectors (of this corpus's length) are stored
+        is recorded; a recorded model whose vectors are gone is forgotten. Called when corpora
+        are listed or loaded, and by the cache-hit path of embedding.
+        """
+        manifest = self._read_manifest(corpus_id)
+        if manifest is None or not self._repairs(manifest)[0]:
+            return []
+        with self._locked(corpus_id):
+            manifest = self.manifest(corpus_id)  # re-read under the lock: another writer may have fixed it
+            repairs, embeddings = self._repairs(manifest)
+            if repairs:
+                manifest["embeddings"] = embeddings
+                write_json_atomic(self.corpus_dir(corpus_id) / "manifest.json", manifest)
+        return repairs
+
+    def _repairs(self, manifest: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
+        listed: dict[str, Any] = dict(manifest.get("embeddings", {}))
+        repairs = []
+        for model_id, record in list(listed.items()):
+            if not (self.root / record.get("file", "")).is_file():
+                del listed[model_id]
+                repairs.append(f"{model_id}: its vectors are no longer stored; removed from the manifest.")
+        texts_key = manifest.get("texts_hash")
+        directory = self.embeddings_dir(texts_key) if texts_key else None
+        if directory is None or not directory.is_dir():
+            return repairs, listed
+        for sidecar in sorted(directory.glob("*.json")):
+            record = _complete_record(sidecar, n_rows=manifest.get("n_rows"))
+            if record is None or record["model_id"] in listed:
+                continue
+            listed[record["model_id"]] = record
+            repairs.append(f"{record['model_id']}: vectors were stored but not recorded; recorded now.")
+        return repairs, listed
 
     def model_state_dir(self, corpus_id: str, spec: ModelSpec) -> Path:
         """Where a corpus-fitted model (the lexical baseline) keeps its fitted state."""

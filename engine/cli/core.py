@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from typing import Any
 
@@ -60,8 +61,6 @@ def _store() -> Any:
 
 def resolve_corpus(args: argparse.Namespace, store: Any) -> tuple[Any, dict[str, Any] | None]:
     """A file path is ingested and stored; demo:<id> builds a demo; anything else is a stored corpus."""
-    from pathlib import Path
-
     from engine.corpus import load_corpus
     from engine.demo import load_demo
 
@@ -70,9 +69,9 @@ def resolve_corpus(args: argparse.Namespace, store: Any) -> tuple[Any, dict[str,
         corpus, report = load_demo(source[len("demo:"):])
         store.save_corpus(corpus, report)
         return corpus, report.as_dict()
-    if Path(source).exists():
+    if os.path.lexists(source):  # lexists: a broken symlink or a FIFO gets the reader's own error
         corpus, report = load_corpus(source, text_column=args.text_column, file_format=args.format, name=args.name)
-        store.save_corpus(corpus, report)
+        corpus, report = store.add_corpus(corpus, report)
         return corpus, report.as_dict()
     try:
         return store.load_corpus(store.find_corpus(source)), None
@@ -160,7 +159,8 @@ def cmd_embed(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     store = _store()
     payload = {"workspace": str(store.root), "corpora": [
-        {"corpus_id": m["corpus_id"], "name": m["name"], "rows": m["n_rows"], "kind": m.get("kind"),
+        {"corpus_id": m["corpus_id"], "name": m["name"], "aliases": m.get("aliases", []), "rows": m["n_rows"],
+         "kind": m.get("kind"),
          "created": m.get("created"), "models": sorted(m.get("embeddings", {}))}
         for m in store.list_corpora()
     ]}

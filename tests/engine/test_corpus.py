@@ -169,3 +169,134 @@ def test_reading_from_a_path_matches_reading_bytes(tmp_path):
 def test_missing_path_is_a_corpus_error(tmp_path):
     with pytest.raises(CorpusError, match="No such file"):
         load_corpus(tmp_path / "nope.csv")
+
+
+# -- issue 8.16: nothing is lost silently ----------------------------------------------------------
+def test_repeated_header_names_keep_every_column_and_say_so():
+    corpus, report = load_corpus(b"text,a,a,a_1\nhello,1,2,3\nworld,4,5,6\n", filename="c.csv")
+    assert len(corpus.metadata_columns) == 3
+    values = sorted(corpus.frame.row(0)[2:])
+    assert values == [1, 2, 3]  # no column was overwritten by another
+    assert any("renamed" in note and "'a'" in note for note in report.notes)
+
+
+def test_a_cell_over_128_kb_is_truncated_not_refused():
+    long_text = "w" * 200_000
+    corpus, report = load_corpus(f"text,label\n{long_text},a\nshort,b\n".encode(), filename="c.csv",
+                                 settings=Settings(max_text_chars=1_000))
+    assert corpus.texts == ["w" * 1_000, "short"] and report.truncated == 1
+
+
+def test_utf32_with_a_bom_is_decoded_as_utf32():
+    corpus, report = load_corpus("text,n\nÜber alles,1\nzwei,2\n".encode("utf-32"), filename="c.csv")
+    assert corpus.texts == ["Über alles", "zwei"] and report.encoding == "utf-32"
+
+
+def test_duplicate_ids_fall_back_to_positions_with_a_note():
+    corpus, report = load_corpus(b"id,text\nx,hello\nx,world\n", filename="c.csv")
+    assert corpus.ids == ["0", "1"]
+    assert corpus.frame["id_original"].to_list() == ["x", "x"]
+    assert any("'id'" in note and "position" in note for note in report.notes)
+
+
+# -- issue 11: the 8 files that ended in a traceback, and paths that are not regular files ----------
+def _parquet(table) -> bytes:
+    import pyarrow.parquet as pq
+
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    return buffer.getvalue()
+
+
+def test_a_column_named_like_a_generated_one_is_renamed_not_a_crash():
+    corpus, report = load_corpus(b"text,text_original,body\nhello,a,first body\nworld,b,second body\n",
+                                 filename="c.csv", text_column="body")
+    assert corpus.frame["text_original"].to_list() == ["a", "b"]
+    assert corpus.frame["text_original_2"].to_list() == ["hello", "world"]
+    assert any("'text_original_2'" in note for note in report.notes)
+
+
+def test_a_utf8_bom_then_invalid_bytes_loads_with_replacement_and_a_note():
+    corpus, report = load_corpus(b"\xef\xbb\xbftext\nhello \xff world\nok\n", filename="c.csv")
+    assert corpus.texts == ["hello \ufffd world", "ok"]
+    assert any("byte-order mark" in note for note in report.notes)
+
+
+def test_a_5000_digit_integer_in_jsonl_is_kept_as_text():
+    data = '{"text": "a", "n": ' + "9" * 5000 + '}\n{"text": "b", "n": 1}\n'
+    corpus, report = load_corpus(data.encode(), filename="c.jsonl")
+    assert corpus.frame["n"].to_list() == ["9" * 5000, "1"]
+    assert any("longer than" in note for note in report.notes)
+
+
+@pytest.mark.parametrize("depth", [100, 50_000])
+def test_deeply_nested_json_is_refused_with_advice(depth):
+    data = '{"text": "a", "n": ' + "[" * depth + "]" * depth + "}\n"
+    with pytest.raises(CorpusError, match="nested more than .* Flatten"):
+        load_corpus(data.encode(), filename="c.jsonl")
+
+
+def test_a_lone_surrogate_in_json_becomes_a_replacement_character():
+    corpus, report = load_corpus(b'{"text": "a \\ud800 b"}\n{"text": "ok"}\n', filename="c.jsonl")
+    assert corpus.texts == ["a \ufffd b", "ok"] and any("surrogate" in note for note in report.notes)
+
+
+def test_parquet_binary_list_and_struct_columns_become_text_with_notes():
+    import pyarrow as pa
+
+    table = pa.table({"text": ["a", "b"], "blob": pa.array([b"\xff\xfe", b"ok"], pa.binary()),
+                      "tags": [[1, 2], None], "rec": [{"x": 1}, {"x": 2}]})
+    corpus, report = load_corpus(_parquet(table), filename="c.parquet")
+    assert corpus.frame["blob"].to_list() == ["\ufffd\ufffd", "ok"]
+    assert corpus.frame["tags"].to_list() == ["[1, 2]", None]
+    assert json.loads(corpus.frame["rec"][1]) == {"x": 2}
+    assert sum("Column " in note for note in report.notes) == 3
+
+
+def test_a_symlink_given_as_a_path_is_refused_clearly(tmp_path):
+    target = tmp_path / "real.csv"
+    target.write_text("text\nhello\n")
+    link = tmp_path / "link.csv"
+    link.symlink_to(target)
+    with pytest.raises(CorpusError, match="symbolic link"):
+        load_corpus(link)
+
+
+def test_a_fifo_given_as_a_path_is_refused_without_blocking(tmp_path):
+    import os
+
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(CorpusError, match="FIFO"):
+        load_corpus(fifo)
+
+
+def test_compressed_files_are_refused_with_advice():
+    import gzip
+
+    with pytest.raises(CorpusError, match="gzip-compressed.*extract it"):
+        load_corpus(gzip.compress(b"text\nhello\n"), filename="c.csv")
+
+
+def test_parquet_over_the_row_cap_is_refused_before_reading():
+    import pyarrow as pa
+
+    with pytest.raises(LimitError, match="nothing was read"):
+        load_corpus(_parquet(pa.table({"text": ["x"] * 50})), filename="c.parquet", settings=Settings(max_rows=10))
+
+
+def test_a_dictionary_encoded_parquet_bomb_is_refused_by_its_decoded_size():
+    import pyarrow as pa
+
+    table = pa.table({"text": pa.array(["y" * 100_000] * 200)})  # ~20 MB decoded, a few KB on disk
+    data = _parquet(table)
+    assert len(data) < 200_000
+    with pytest.raises(LimitError, match="decoded-size cap"):
+        load_corpus(data, filename="c.parquet", settings=Settings(max_decoded_mb=5))
+
+
+def test_a_csv_with_more_columns_than_the_cap_is_refused():
+    header = ",".join(f"c{i}" for i in range(50))
+    with pytest.raises(LimitError, match="51 columns, over the 20-column cap"):
+        load_corpus(f"text,{header}\n".encode() + b"a" + b"," * 50 + b"\n", filename="c.csv",
+                    settings=Settings(max_columns=20))
