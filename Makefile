@@ -34,8 +34,10 @@ demo: venv
 	# the map's default layout, stored so the first visit does not wait for UMAP (and numba's cache warmed)
 	$(BIN)/python -m engine project demo:lee-news --models minilm-l6,minilm-l3 --method umap
 
+# components.launch = `streamlit run` with the heavy imports paid before the server answers and torch/umap
+# warmed in the background. No file watcher: it overflowed inotify and kept a core busy while idle.
 run: demo
-	$(BIN)/python -m streamlit run app.py --server.port $(PORT)
+	$(BIN)/python -m components.launch run app.py --server.port $(PORT) --server.fileWatcherType none
 
 test-deps: $(VENV)/.installed-dev
 	@if [ ! -x /usr/bin/chromium ]; then \

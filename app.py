@@ -37,16 +37,18 @@ source = st.radio(
     key="home_source",
     help="Demo corpora ship with Embedscape. Uploads may be CSV, TSV, TXT (one text per line), JSONL or Parquet.",
 )
-with user_errors(stop=False):
+# A new error makes the last "Loaded …" box stale: it is dropped, not left under the error.
+with user_errors(stop=False, on_error=lambda: state.set(state.LAST_INGEST, None)):
     if source == "demo":
         home_view.demo_picker(DEMOS)
     else:
         home_view.upload_form()
 
-if state.get(state.LAST_INGEST):
-    home_view.render_ingest_report(state.get(state.LAST_INGEST))
-
 corpus_id = state.corpus_id()
+last_ingest = state.get(state.LAST_INGEST)
+if last_ingest and last_ingest.get("corpus_id") == corpus_id and res.store().has_corpus(corpus_id):
+    home_view.render_ingest_report(last_ingest)  # only for the active corpus, and only while it exists
+
 if corpus_id is None or not res.store().has_corpus(corpus_id):
     st.info("Load a demo corpus or upload a file to continue.")
     st.stop()
@@ -59,8 +61,9 @@ st.header("2 · Embed it", divider="gray")
 home_view.render_cancelled_run()
 with user_errors(stop=False):
     home_view.embed_form(corpus)
-if state.get(state.LAST_EMBED):
-    home_view.render_embed_results(state.get(state.LAST_EMBED))
+last_embed = [s for s in state.get(state.LAST_EMBED) or () if s.get("corpus_id") == corpus_id]
+if last_embed:
+    home_view.render_embed_results(last_embed)
 
 st.header("3 · Explore", divider="gray")
 embedded = res.embedded_model_ids(corpus_id)

@@ -25,11 +25,16 @@ def escape_markdown(text: object) -> str:
 
 
 @contextlib.contextmanager
-def user_errors(*, stop: bool = True) -> Iterator[None]:
-    """Show engine errors as ``st.error`` (their messages say what to do) and stop the page."""
+def user_errors(*, stop: bool = True, on_error: Callable[[], None] | None = None) -> Iterator[None]:
+    """Show engine errors as ``st.error`` (their messages say what to do) and stop the page.
+
+    ``on_error`` runs first, e.g. to drop an earlier success message the error makes stale.
+    """
     try:
         yield
     except EmbedscapeError as exc:
+        if on_error:
+            on_error()
         st.error(escape_markdown(exc), icon="⚠️")
         if stop:
             st.stop()
@@ -41,12 +46,30 @@ def progress_reporter(label: str) -> tuple[Callable[[int, int], None], Callable[
     Returns:
         (callback, finish) where ``finish()`` removes the bar and returns the seconds taken.
     """
+    update, _, finish = progress_phases(label)
+    return update, finish
+
+
+def progress_phases(label: str) -> tuple[Callable[[int, int], None], Callable[[str], None], Callable[[], float]]:
+    """Like :func:`progress_reporter`, plus ``phase(message)``: shows what happens before the
+    first batch (loading a model) in the bar's text, where the user is already looking.
+
+    Returns:
+        (update, phase, finish)
+    """
+    label = escape_markdown(label)
     bar = st.progress(0.0, text=f"{label}…")
     started = time.perf_counter()
+    clock = {"first_batch": started}  # the rate and "s left" count from the first batch, not the model load
+
+    def phase(message: str) -> None:
+        bar.progress(0.0, text=escape_markdown(message))
 
     def update(done: int, total: int) -> None:
+        if done == 0:
+            clock["first_batch"] = time.perf_counter()
         fraction = done / total if total else 1.0
-        elapsed = time.perf_counter() - started
+        elapsed = time.perf_counter() - clock["first_batch"]
         rate = done / elapsed if elapsed > 0 and done else 0.0
         eta = f", about {(total - done) / rate:.0f} s left" if rate and done < total else ""
         bar.progress(min(fraction, 1.0), text=f"{label}: {done:,} of {total:,}{eta}")
@@ -55,4 +78,4 @@ def progress_reporter(label: str) -> tuple[Callable[[int, int], None], Callable[
         bar.empty()
         return time.perf_counter() - started
 
-    return update, finish
+    return update, phase, finish

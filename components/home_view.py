@@ -9,7 +9,7 @@ import streamlit as st
 
 from components import resources as res
 from components import state
-from components.feedback import escape_markdown, progress_reporter
+from components.feedback import escape_markdown, progress_phases
 from components.sidebar import page_label
 from engine.config import Settings
 from engine.corpus import build_corpus, guess_text_column, text_column_candidates
@@ -187,16 +187,17 @@ def run_embedding(corpus: Corpus, names: list[str]) -> None:
     st.session_state[_EMBED_RUN] = {"done": [], "running": None}
     for spec in specs:
         st.session_state[_EMBED_RUN]["running"] = spec.display_name
-        update, finish = progress_reporter(f"Embedding with {spec.display_name}")
+        update, phase, finish = progress_phases(f"Embedding with {spec.display_name}")
         try:
-            result = embed_corpus(corpus, spec, store=res.store(), progress=update)
+            result = embed_corpus(corpus, spec, store=res.store(), progress=update, on_phase=phase)
         except EmbedscapeError as exc:
             finish()
             st.error(escape_markdown(f"{spec.display_name}: {exc}"), icon="⚠️")
-            summaries.append({"model_id": spec.model_id, "model": spec.display_name, "error": str(exc)})
+            summaries.append({"model_id": spec.model_id, "model": spec.display_name, "error": str(exc),
+                              "corpus_id": corpus.corpus_id})
             continue
         finish()
-        summaries.append(result.summary())
+        summaries.append({**result.summary(), "corpus_id": corpus.corpus_id})
         st.session_state[_EMBED_RUN]["done"].append(spec.display_name)
     st.session_state.pop(_EMBED_RUN, None)
     done = [s["model_id"] for s in summaries if "error" not in s]
@@ -223,6 +224,7 @@ def render_embed_results(summaries: list[dict[str, Any]]) -> None:
             "model": s["model"], "rows": s["rows"], "dimension": s["dimension"],
             "load s": s.get("load_seconds", 0.0), "encode s": s["seconds"], "texts/s": None if s["cache_hit"] else s["texts_per_second"],
             "from cache": s["cache_hit"], "not representable": s["n_missing"],
+            "reads tokens": s.get("max_tokens"), "longer (cut)": s.get("n_truncated"),
         } for s in ok]
         st.dataframe(pl.DataFrame(rows), hide_index=True, width="stretch")
     for s in ok:
@@ -232,6 +234,8 @@ def render_embed_results(summaries: list[dict[str, Any]]) -> None:
                 f"{s['model']}: {s['n_missing']:,} text(s) have no known word and are left out of its map and "
                 f"search (e.g. {examples}).", icon="🔎",
             )
+        if s.get("truncation_note"):
+            st.warning(escape_markdown(s["truncation_note"]), icon="✂️")
     for s in summaries:
         if "error" in s:
             st.error(escape_markdown(f"{s['model']}: {s['error']}"), icon="⚠️")

@@ -42,7 +42,7 @@ AXES_SECOND: Final = "axes_second"  # str | None: the second axis of the two-axi
 
 # -- home page -------------------------------------------------------------------------------------
 LAST_INGEST: Final = "last_ingest"  # dict: the latest ingest report, shown on the home page
-LAST_EMBED: Final = "last_embed"  # list[dict]: the latest embed summaries (one per model)
+LAST_EMBED: Final = "last_embed"  # list[dict]: the latest embed summaries (one per model, each with its corpus_id)
 
 _DEFAULTS: Final[dict[str, Any]] = {
     CORPUS_ID: None,

@@ -34,6 +34,7 @@ from engine.store import Store
 from engine.types import Corpus, Embeddings, ModelSpec
 
 Progress = Callable[[int, int], None]  # (texts done, texts total)
+Phase = Callable[[str], None]  # a user-facing sentence: what is happening before/after the batches
 CancelCheck = Callable[[], bool]
 
 
@@ -49,6 +50,8 @@ class EmbedResult:
     n_missing: int
     missing_examples: tuple[str, ...] = ()
     load_seconds: float = 0.0  # loading (or fitting) the model, paid once per process
+    max_tokens: int | None = None  # what the model reads of each text; None: no limit (GloVe, TF-IDF)
+    n_truncated: int | None = None  # texts longer than max_tokens; None: not known (stored before it was counted)
 
     def summary(self) -> dict[str, object]:
         return {
@@ -62,7 +65,31 @@ class EmbedResult:
             "texts_per_second": round(self.texts_per_second, 1),
             "n_missing": self.n_missing,
             "missing_examples": list(self.missing_examples),
+            "max_tokens": self.max_tokens,
+            "n_truncated": self.n_truncated,
+            "truncation_note": truncation_note(self.spec.display_name, self.n_truncated, self.embeddings.n,
+                                               self.max_tokens),
         }
+
+
+def truncation_note(model: str, n_truncated: int | None, n_texts: int, max_tokens: int | None) -> str | None:
+    """What a user must know when a model read only the start of some texts (None if it read all)."""
+    if not n_truncated or not max_tokens:
+        return None
+    return (f"{n_truncated:,} of {n_texts:,} texts are longer than {model} reads ({max_tokens} tokens): "
+            f"today it embeds only their first {max_tokens} tokens and ignores the rest, so these vectors "
+            "describe the openings of those texts. Splitting long texts into passages (chunking) is "
+            "planned; until then, split them before uploading (one passage per row), or keep the texts "
+            "short enough for the model.")
+
+
+def count_truncated(encoder: Encoder, texts: Sequence[str]) -> tuple[int | None, int | None]:
+    """(max_tokens, texts longer than it) with the encoder's own tokenizer; (None, None) for
+    models without a length limit (word vectors, the lexical baseline)."""
+    max_tokens = getattr(encoder, "max_tokens", None)
+    if not max_tokens:
+        return None, None
+    return int(max_tokens), int((encoder.token_counts(texts) > max_tokens).sum())  # type: ignore[attr-defined]
 
 
 def normalize_rows(vectors: np.ndarray) -> np.ndarray:
@@ -157,11 +184,13 @@ def embed_corpus(
     progress: Progress | None = None,
     should_cancel: CancelCheck | None = None,
     settings: Settings | None = None,
+    on_phase: Phase | None = None,
 ) -> EmbedResult:
     """Embed a corpus with one model, or return the stored vectors if they exist.
 
     The corpus is saved to the store first if needed. The key is the hash of the texts plus the
-    model id and revision, so changed texts are never served stale vectors.
+    model id and revision, so changed texts are never served stale vectors. ``on_phase`` hears
+    what happens outside the batches (loading the model can take 15 s before the first batch).
 
     Raises:
         ModelError: When the model cannot be loaded.
@@ -180,8 +209,12 @@ def embed_corpus(
         if progress:
             progress(cached.n, cached.n)
         seconds = time.perf_counter() - started
+        record = _stored_record(store, corpus.corpus_id, spec)
         return EmbedResult(cached, spec, True, seconds, cached.n / max(seconds, 1e-9), cached.n_missing,
-                           _missing_examples(corpus, cached.valid))
+                           _missing_examples(corpus, cached.valid), max_tokens=record.get("max_tokens"),
+                           n_truncated=record.get("n_truncated"))
+    if on_phase:
+        on_phase(_loading_message(spec, len(corpus)))
     encoder = encoder_for(spec, store=store, corpus=corpus)
     load_seconds = time.perf_counter() - started
     started = time.perf_counter()
@@ -190,15 +223,40 @@ def embed_corpus(
         texts, encoder, batch_size=settings.batch_size, progress=progress, should_cancel=should_cancel
     )
     seconds = time.perf_counter() - started
+    if on_phase and getattr(encoder, "max_tokens", None):
+        on_phase(f"Counting texts longer than {spec.display_name} reads…")
+    max_tokens, n_truncated = count_truncated(encoder, texts)
     store.save_embeddings(
         corpus.corpus_id, spec, vectors, valid,
         info={"seconds": round(seconds, 3), "load_seconds": round(load_seconds, 3),
-              "display_name": spec.display_name, "kind": spec.kind},
+              "display_name": spec.display_name, "kind": spec.kind,
+              "max_tokens": max_tokens, "n_truncated": n_truncated},
     )
     stored = store.load_embeddings(corpus.corpus_id, spec)
     assert stored is not None
     return EmbedResult(stored, spec, False, seconds, len(texts) / max(seconds, 1e-9), int((~valid).sum()),
-                       _missing_examples(corpus, valid), load_seconds=load_seconds)
+                       _missing_examples(corpus, valid), load_seconds=load_seconds,
+                       max_tokens=max_tokens, n_truncated=n_truncated)
+
+
+def _loading_message(spec: ModelSpec, n_texts: int) -> str:
+    from engine.models import loaded_model_ids
+
+    if spec.kind == "lexical":
+        return f"Fitting {spec.display_name} on {n_texts:,} texts…"
+    if spec.model_id in loaded_model_ids():
+        return f"Preparing {spec.display_name}…"
+    return f"Loading model {spec.display_name} (once per server; sentence models take 5–20 s)…"
+
+
+def _stored_record(store: Store, corpus_id: str, spec: ModelSpec) -> dict[str, object]:
+    """The JSON record written beside stored vectors ({} if missing or unreadable)."""
+    import json
+
+    try:
+        return json.loads(store.embeddings_path(corpus_id, spec).with_suffix(".json").read_text())
+    except (OSError, ValueError):
+        return {}
 
 
 def _missing_examples(corpus: Corpus, valid: np.ndarray, limit: int = 10) -> tuple[str, ...]:

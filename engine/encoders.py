@@ -62,6 +62,19 @@ class SentenceEncoder:
     def dimension(self) -> int:
         return int(self.model.get_sentence_embedding_dimension())
 
+    @property
+    def max_tokens(self) -> int | None:
+        """How many tokens the model reads (special tokens included); the rest of a text is cut."""
+        return int(self.model.max_seq_length) if self.model.max_seq_length else None
+
+    def token_counts(self, texts: Sequence[str], *, chunk: int = 2_048) -> np.ndarray:
+        """Tokens per text as the model's own tokenizer counts them, without truncation."""
+        tokenizer = self.model.tokenizer
+        counts = [len(ids) for start in range(0, len(texts), chunk)
+                  for ids in tokenizer(list(texts[start:start + chunk]), add_special_tokens=True,
+                                       truncation=False, verbose=False)["input_ids"]]
+        return np.asarray(counts, dtype=np.int64)
+
     def encode(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         with self._lock:
             vectors = self.model.encode(
@@ -74,6 +87,9 @@ class SentenceEncoder:
 def _sentence_transformer(path_or_name: str, **kwargs: Any) -> Any:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    from engine.warmup import require
+
+    require("torch", "transformers", "sentence_transformers")  # waits for the server's background warm-up
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as transformers_logging
 

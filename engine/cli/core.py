@@ -149,6 +149,8 @@ def cmd_embed(args: argparse.Namespace) -> int:
             status = "cache hit" if m["cache_hit"] else f"{m['texts_per_second']:.0f} texts/s"
             missing = f", {m['n_missing']} not representable" if m["n_missing"] else ""
             lines.append(f"  {m['model']}: {m['rows']:,} x {m['dimension']} in {m['seconds']:.2f} s ({status}{missing})")
+            if m.get("truncation_note"):
+                lines.append(f"    note: {m['truncation_note']}")
         lines.append(f"total {p['total_seconds']:.2f} s")
         return "\n".join(lines)
 

@@ -50,3 +50,36 @@ def test_upload_of_awkward_files_gives_a_note_or_a_clear_error(home: AppTest, fi
     assert not home.exception, home.exception
     assert fragment in _messages(home) or fragment in str([m.value for m in home.metric])
     assert "Loaded **" in _messages(home)
+
+
+def _upload(at: AppTest, filename: str, data: bytes) -> AppTest:
+    at.radio(key="home_source").set_value("upload").run()
+    return at.file_uploader(key="home_upload").set_value((filename, data, "application/octet-stream")).run()
+
+
+def test_loaded_box_does_not_outlive_a_new_error_or_its_deleted_corpus(home: AppTest, store):
+    """Issue 8 §2.12: the "✅ Loaded …" box stayed under a new error and after its corpus was deleted."""
+    data = "".join(f"stale box check line {i} about {word}\n" for i, word in enumerate(["rain", "sun", "fog", "snow"]))
+    _upload(home, "stale-box-check.txt", data.encode())
+    home.button(key="home_use_upload").click().run()
+    assert "Loaded **stale-box-check**" in _messages(home)
+    uploaded = home.session_state[state.CORPUS_ID]
+
+    data_, _, fragment = CASES["no_text.csv"]  # a file that is refused with an error
+    _upload(home, "no_text.csv", data_)
+    assert fragment in "\n".join(e.value for e in home.error)
+    assert "Loaded **" not in _messages(home)
+
+    _upload(home, "stale-box-check.txt", data.encode())
+    home.button(key="home_use_upload").click().run()
+    assert "Loaded **stale-box-check**" in _messages(home)
+    other = next(m["corpus_id"] for m in store.list_corpora() if m["corpus_id"] != uploaded)
+    home.session_state[state.CORPUS_ID] = other  # the sidebar switches to another corpus …
+    home.run()
+    assert "Loaded **stale-box-check**" not in _messages(home)  # … so the box is not about it
+    home.selectbox(key="home_delete_target").set_value(uploaded).run()
+    home.checkbox(key="home_delete_confirm").check().run()
+    home.button(key="home_delete").click().run()
+    assert not home.exception, home.exception
+    assert not store.has_corpus(uploaded)
+    assert "stale-box-check" not in _messages(home)

@@ -5,6 +5,7 @@ stored is visible to the app). Screenshots go to tests/browser/screenshots/ for 
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -12,6 +13,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -33,19 +35,25 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def app_url(store) -> str:
-    """Base URL of a live `streamlit run app.py` using the session workspace."""
+def server_log(url: str) -> Path:
+    """Where :func:`streamlit_server` writes the server's output for ``url``."""
+    return Path(tempfile.gettempdir()) / f"embedscape-streamlit-{url.rsplit(':', 1)[1]}.log"
+
+
+@contextlib.contextmanager
+def streamlit_server(workspace: Path, *, command: list[str] | None = None) -> Iterator[str]:
+    """Run `streamlit run app.py` (or ``command`` + its options) on a free port with ``workspace``;
+    yields the base URL once `/_stcore/health` answers, and always stops the server."""
     port = _free_port()
-    env = {**os.environ, "EMBEDSCAPE_HOME": str(store.root), "HF_HUB_OFFLINE": "1"}
-    log = open(Path(tempfile.gettempdir()) / f"embedscape-streamlit-{port}.log", "w")
+    env = {**os.environ, "EMBEDSCAPE_HOME": str(workspace), "HF_HUB_OFFLINE": "1"}
+    url = f"http://127.0.0.1:{port}"
+    log = open(server_log(url), "w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
+        [*(command or [sys.executable, "-m", "streamlit", "run"]), str(ROOT / "app.py"),
+         "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
-    url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 60
         while time.time() < deadline:
@@ -64,6 +72,13 @@ def app_url(store) -> str:
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def app_url(store) -> str:
+    """Base URL of a live `streamlit run app.py` using the session workspace."""
+    with streamlit_server(store.root) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -93,3 +93,58 @@ def test_lexical_queries_use_the_space_fitted_on_the_corpus(fresh_store):
     queries, valid = embed_queries(["football team final"], "tfidf-svd", store=fresh_store, corpus=corpus)
     assert valid.all() and queries.shape[1] == stored.dimension
     assert int(np.argmax(np.asarray(stored.vectors) @ queries[0])) == 2
+
+
+def test_texts_longer_than_the_model_reads_are_counted_and_explained(fresh_store):
+    """Issue 8 §2.9: MiniLM-L3 reads 128 tokens; the report must say how many texts it cut."""
+    words = "inflation rates rose sharply while the central bank kept its cautious outlook".split()
+    long_texts = [" ".join(words[(i + j) % len(words)] for j in range(150 + 40 * i)) for i in range(3)]
+    corpus, _ = corpus_from_texts(TEXTS + long_texts, name="long")  # 150+ words: well over 128 tokens
+    first = embed_corpus(corpus, "minilm-l3", store=fresh_store).summary()
+    assert first["max_tokens"] == 128
+    assert first["n_truncated"] == len(long_texts)
+    assert "first 128 tokens" in first["truncation_note"] and f"{len(long_texts)} of {len(TEXTS) + 3}" in \
+        first["truncation_note"]
+    again = embed_corpus(corpus, "minilm-l3", store=fresh_store).summary()  # a cache hit says the same
+    assert again["cache_hit"] and again["n_truncated"] == len(long_texts)
+    short, _ = corpus_from_texts(TEXTS, name="short")
+    assert embed_corpus(short, "minilm-l3", store=fresh_store).summary()["truncation_note"] is None
+
+
+def test_models_without_a_length_limit_report_no_truncation(fresh_store):
+    corpus, _ = corpus_from_texts(TEXTS + [" ".join(["economy"] * 400)], name="long")
+    for model_id in ("glove-50d", "tfidf-svd"):
+        summary = embed_corpus(corpus, model_id, store=fresh_store).summary()
+        assert summary["max_tokens"] is None and summary["n_truncated"] is None
+        assert summary["truncation_note"] is None
+
+
+def test_cli_json_reports_truncation_per_model(fresh_store, tmp_path, monkeypatch, capsys):
+    import json
+
+    from engine.cli import main
+
+    path = tmp_path / "abstracts.txt"
+    path.write_text("\n".join(TEXTS + [" ".join(["monetary policy and long abstracts"] * 60)]) + "\n")
+    monkeypatch.setenv("EMBEDSCAPE_HOME", str(fresh_store.root))  # restored after the test
+    assert main(["embed", str(path), "--models", "minilm-l3,glove-50d", "--json"]) == 0
+    models = {m["model_id"]: m for m in json.loads(capsys.readouterr().out)["models"]}
+    assert models["minilm-l3"]["n_truncated"] == 1 and models["minilm-l3"]["max_tokens"] == 128
+    assert "first 128 tokens" in models["minilm-l3"]["truncation_note"]
+    assert models["glove-50d"]["n_truncated"] is None
+
+
+@pytest.mark.parametrize("model_id", ["minilm-l3", "tfidf-svd"])
+def test_loading_the_model_is_announced_before_the_first_batch(model_id, fresh_store):
+    """Issue 8 §2.11: the bar sat at "0 of N" for ~15 s while the model loaded."""
+    events: list[tuple[str, object]] = []
+    corpus, _ = corpus_from_texts(TEXTS, name="t")
+    embed_corpus(corpus, model_id, store=fresh_store, on_phase=lambda m: events.append(("phase", m)),
+                 progress=lambda done, total: events.append(("progress", done)))
+    first_progress = events.index(("progress", 0))
+    announced = [m for kind, m in events[:first_progress] if kind == "phase"]
+    assert announced and REGISTRY[model_id].display_name in announced[0]
+    assert announced[0].startswith(("Loading model", "Preparing", "Fitting"))
+    events.clear()
+    embed_corpus(corpus, model_id, store=fresh_store, on_phase=lambda m: events.append(("phase", m)))
+    assert events == []  # a cache hit loads nothing, so it announces nothing

@@ -1,0 +1,29 @@
+"""``python -m components.launch run app.py [streamlit options]``: `streamlit run`, warmed first.
+
+`make run` starts the app this way. The heavy libraries are imported before the server starts
+(so before it answers its health check), and the slow extras (torch, sentence-transformers,
+umap and numba's compiled code) are paid in a background thread, never in the first visitor's
+request. Plain ``streamlit run app.py`` still works: the first page imports the same libraries
+safely (``components/__init__.py``), it just pays them in that first request.
+"""
+from __future__ import annotations
+
+import sys
+
+from engine import warmup
+
+
+def main(argv: list[str] | None = None) -> int:
+    warmup.import_core()  # already done by importing the `components` package
+    warmup.start_background()
+    seconds = warmup.report()["core_seconds"] or 0.0
+    print(f"embedscape: libraries imported ({seconds:.1f} s); models and UMAP warm up in the background",
+          file=sys.stderr, flush=True)
+    from streamlit.web import cli
+
+    sys.argv = ["streamlit", *(sys.argv[1:] if argv is None else argv)]
+    return cli.main()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

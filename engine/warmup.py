@@ -1,0 +1,131 @@
+"""Import the heavy libraries once, from one thread, before pages use them.
+
+Streamlit runs every session's script in its own thread. When two tabs open at once on a fresh
+server, two threads import pandas, scipy, plotly… at the same time, and a library that looks a
+module up in ``sys.modules`` (plotly's ``get_module("pandas")``, Streamlit's type checks) can get
+one that the other thread is still initialising: "partially initialized module 'pandas' has no
+attribute 'Series'". Python's per-module import locks do not prevent that, and a cycle between two
+threads' imports is broken by handing one of them a partial module.
+
+So the libraries pages need are imported here, one after the other, under a process-wide lock:
+:func:`import_core` runs when the ``components`` package is first imported (every page imports it
+first, and a second thread waits for that import to finish), and the launcher behind ``make run``
+(``components/launch.py``) calls it before the server answers its health check. The slow extras
+(torch + sentence-transformers, umap + numba's compiled code) are paid by
+:func:`start_background` in a daemon thread at server start, never in a visitor's request.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from types import ModuleType
+
+# What the pages import at module level or lazily within a request, cheapest first. Order matters
+# only for speed: each is imported after what it imports itself.
+CORE_MODULES: tuple[str, ...] = (
+    "numpy", "pyarrow", "pyarrow.parquet", "pyarrow.compute", "polars", "pandas",
+    "plotly.graph_objects", "plotly.express", "scipy.stats", "scipy.sparse",
+    "sklearn.cluster", "sklearn.decomposition", "sklearn.feature_extraction.text",
+    "sklearn.linear_model", "sklearn.manifold", "sklearn.model_selection", "threadpoolctl",
+    "faiss",
+)
+# Seconds of import each (torch ~2 s, sentence-transformers ~3 s, umap/pynndescent up to 20 s
+# before numba's cache is filled): paid in the background at server start.
+SLOW_MODULES: tuple[str, ...] = ("torch", "transformers", "sentence_transformers")
+
+_LOCK = threading.RLock()
+_state: dict[str, object] = {"core_seconds": None, "background": None, "log": []}
+
+
+def _initialising(module: ModuleType | None) -> bool:
+    return bool(getattr(getattr(module, "__spec__", None), "_initializing", False))
+
+
+def require(*names: str) -> list[ModuleType]:
+    """Import ``names`` under the process-wide lock (a no-op for modules already complete).
+
+    Engine code that imports a heavy library lazily inside a request calls this, so it waits
+    for the background warm-up instead of racing it.
+    """
+    modules = [sys.modules.get(name) for name in names]
+    if all(m is not None and not _initialising(m) for m in modules):
+        return modules  # type: ignore[return-value]
+    with _LOCK:
+        return [importlib.import_module(name) for name in names]
+
+
+def import_core(names: Iterable[str] = CORE_MODULES) -> float:
+    """Import every core module once per process; returns the seconds the first call took.
+
+    A module that is not installed is skipped (the page that needs it reports it clearly).
+    """
+    if _state["core_seconds"] is not None:  # without the lock: the background may hold it for seconds
+        return 0.0
+    with _LOCK:
+        if _state["core_seconds"] is not None:
+            return 0.0
+        started = time.perf_counter()
+        for name in names:
+            try:
+                importlib.import_module(name)
+            except ImportError:
+                continue
+        _state["core_seconds"] = time.perf_counter() - started
+        return float(_state["core_seconds"])
+
+
+Step = tuple[str, Callable[[], object], bool]  # (label, work, holds the lock: True for imports)
+
+
+def _warm_slow(steps: Iterable[Step]) -> None:
+    log: list[str] = _state["log"]  # type: ignore[assignment]
+    for label, step, locked in steps:
+        started = time.perf_counter()
+        try:
+            if locked:
+                with _LOCK:
+                    step()
+            else:
+                step()
+            log.append(f"{label}: {time.perf_counter() - started:.1f} s")
+        except Exception as exc:  # noqa: BLE001 - a warm-up failure must never stop the server
+            log.append(f"{label}: failed ({type(exc).__name__}: {exc})")
+
+
+def default_steps() -> list[Step]:
+    """The background work: sentence-transformers' imports, then umap with numba's compiled code."""
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    from engine import project
+
+    steps: list[Step] = [(name, lambda name=name: importlib.import_module(name), True) for name in SLOW_MODULES]
+    # umap is imported by project (it points numba at its persistent cache first); the tiny fit that
+    # loads or compiles numba's code needs no lock.
+    return steps + [("umap import", project._umap_class, True), ("umap compile", project.warm_up_umap, False)]
+
+
+def start_background(steps: Iterable[Step] | None = None) -> threading.Thread:
+    """Start (once per process) a daemon thread that pays the slow imports and compilation.
+
+    Each step holds the lock while it runs, so a request that needs the same library through
+    :func:`require` waits for it rather than importing it a second time in parallel.
+    """
+    with _LOCK:
+        thread = _state["background"]
+        if isinstance(thread, threading.Thread):
+            return thread
+        thread = threading.Thread(target=_warm_slow, args=(list(steps or default_steps()),),
+                                  name="embedscape-warmup", daemon=True)
+        _state["background"] = thread
+        thread.start()
+        return thread
+
+
+def report() -> dict[str, object]:
+    """What was warmed and how long it took (for logs and the bench script)."""
+    thread = _state["background"]
+    return {"core_seconds": _state["core_seconds"], "background": list(_state["log"]),  # type: ignore[arg-type]
+            "background_running": isinstance(thread, threading.Thread) and thread.is_alive()}

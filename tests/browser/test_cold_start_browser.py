@@ -1,0 +1,55 @@
+"""Cold start in a real browser: Home and Map opened at the same moment on a fresh server.
+
+Issue 8 §2.1: on a fresh `streamlit run`, the first visit to the Map crashed in 3 of 6 starts
+because two script threads imported pandas at once. Five fresh servers in a row (one restart
+loop), two tabs each, and neither tab may show an exception box.
+"""
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import screenshot, streamlit_server, wait_for_app
+
+pytestmark = pytest.mark.browser
+
+RESTARTS = 5
+
+
+@pytest.fixture(scope="module")
+def map_workspace(tmp_path_factory):
+    """A workspace of its own whose only corpus is embedded and has its default map stored,
+    so the Map draws without running UMAP (a cold start is about imports, not layouts)."""
+    from engine.cluster import cluster_embeddings
+    from engine.demo import lee_news
+    from engine.embed import embed_corpus
+    from engine.project import DEFAULT_PARAMS, project
+    from engine.store import Store
+
+    store = Store(tmp_path_factory.mktemp("cold-start-workspace"))
+    corpus, report = lee_news(limit=300)
+    store.save_corpus(corpus, report)
+    embeddings = embed_corpus(corpus, "tfidf-svd", store=store).embeddings  # no model to load
+    projection = project(embeddings, **DEFAULT_PARAMS, store=store)
+    cluster_embeddings(embeddings, corpus.texts, projection=projection, store=store)
+    return store.root
+
+
+def test_home_and_map_opened_at_once_on_five_fresh_servers(map_workspace, browser):
+    for attempt in range(RESTARTS):
+        with streamlit_server(map_workspace) as url:
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            try:
+                home, map_tab = context.new_page(), context.new_page()
+                home.goto(url, wait_until="commit")  # both scripts start while the other is importing
+                map_tab.goto(f"{url}/Map", wait_until="commit")
+                for tab in (home, map_tab):
+                    wait_for_app(tab)
+                map_tab.get_by_test_id("stPlotlyChart").first.wait_for(timeout=60_000)
+                home.get_by_text("1 · Choose a corpus").wait_for(timeout=60_000)
+                for name, tab in (("home", home), ("map", map_tab)):
+                    boxes = tab.locator('[data-testid="stException"]')
+                    if boxes.count():
+                        screenshot(tab, f"FAILED-cold-start-{attempt}-{name}")
+                    assert boxes.count() == 0, f"start {attempt + 1}, {name}: {boxes.first.inner_text()}"
+            finally:
+                context.close()
