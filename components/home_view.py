@@ -8,14 +8,15 @@ import polars as pl
 import streamlit as st
 
 from components import resources as res
-from components import state
+from components import state, visitor
 from components.feedback import escape_markdown, progress_phases
 from components.sidebar import page_label
 from engine.config import Settings
 from engine.corpus import build_corpus, guess_text_column, text_column_candidates
 from engine.demo import DEMOS, DemoCorpus, load_demo
 from engine.errors import EmbedscapeError
-from engine.models import DEFAULT_MODEL_IDS, REGISTRY, resolve_models
+from engine.models import DEFAULT_MODEL_IDS, REGISTRY
+from engine.visitors import allowed_model
 from engine.types import Corpus, IngestReport
 
 PAGE_BLURBS = {
@@ -178,7 +179,7 @@ def run_embedding(corpus: Corpus, names: list[str]) -> None:
 
     summaries: list[dict[str, Any]] = []
     try:
-        specs = resolve_models(names)
+        specs = [allowed_model(name, Settings.from_env()) for name in names]  # demo mode: the allow-list only
     except EmbedscapeError as exc:
         st.error(escape_markdown(exc), icon="⚠️")
         return
@@ -189,7 +190,8 @@ def run_embedding(corpus: Corpus, names: list[str]) -> None:
         st.session_state[_EMBED_RUN]["running"] = spec.display_name
         update, phase, finish = progress_phases(f"Embedding with {spec.display_name}")
         try:
-            result = embed_corpus(corpus, spec, store=res.store(), progress=update, on_phase=phase)
+            with visitor.heavy_job(f"Embedding with {spec.display_name}", embedding=True):
+                result = embed_corpus(corpus, spec, store=res.store(), progress=update, on_phase=phase)
         except EmbedscapeError as exc:
             finish()
             st.error(escape_markdown(f"{spec.display_name}: {exc}"), icon="⚠️")
@@ -258,7 +260,8 @@ def render_page_links(pages_dir: Path, *, enabled: bool) -> None:
 def render_workspace() -> None:
     store = res.store()
     manifests = store.list_corpora()
-    st.caption(f"Folder: `{store.root}` (set `EMBEDSCAPE_HOME` or `--workspace` to move it).")
+    if visitor.show_workspace_path():
+        st.caption(f"Folder: `{store.root}` (set `EMBEDSCAPE_HOME` or `--workspace` to move it).")
     if not manifests:
         st.write("Nothing stored yet.")
         return

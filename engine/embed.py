@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine import jobs
 from engine.config import Settings
 from engine.encoders import Encoder, LexicalEncoder
 from engine.errors import EmbedCancelled
@@ -220,7 +221,8 @@ def embed_corpus(
     started = time.perf_counter()
     texts = corpus.texts
     vectors, valid = embed_texts(
-        texts, encoder, batch_size=settings.batch_size, progress=progress, should_cancel=should_cancel
+        texts, encoder, batch_size=settings.batch_size, progress=progress,
+        should_cancel=should_cancel or jobs.cancelled,  # a closed browser tab stops its embedding (engine.jobs)
     )
     seconds = time.perf_counter() - started
     if on_phase and getattr(encoder, "max_tokens", None):
