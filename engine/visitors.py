@@ -46,7 +46,7 @@ def new_token() -> str:
 
 
 def valid_token(token: str | None) -> bool:
-    return bool(token) and bool(_TOKEN.match(token))
+    return isinstance(token, str) and bool(_TOKEN.match(token))
 
 
 def visitor_key(token: str) -> str:
