@@ -11,7 +11,7 @@ import streamlit as st
 
 from components import home_view, sidebar, state, visitor
 from components import resources as res
-from components.feedback import user_errors
+from components.feedback import escape_markdown, user_errors
 from engine.demo import DEFAULT_DEMO_ID, DEMOS
 
 st.set_page_config(page_title="Embedscape", page_icon="🧭", layout="wide")
@@ -54,7 +54,7 @@ if corpus_id is None or not res.store().has_corpus(corpus_id):
     st.stop()
 
 corpus = res.corpus(corpus_id)
-with st.expander(f"Preview of **{corpus.name}** · {len(corpus):,} rows", expanded=False):
+with st.expander(f"Preview of **{escape_markdown(corpus.name)}** · {len(corpus):,} rows", expanded=False):
     home_view.render_preview(corpus)
 visitor.share_button(corpus_id)  # demo mode, the visitor's own corpora only
 

@@ -77,9 +77,8 @@ def upload_form() -> None:
         st.caption("Tip: any column can be the text; the others become metadata you can colour and filter by.")
         return
     table = res.raw_table(upload.getvalue(), upload.name)
-    if table.notes:
-        for note in table.notes:
-            st.info(note, icon="ℹ️")
+    for note in table.notes:  # notes quote column names: never Markdown
+        st.info(escape_markdown(note), icon="ℹ️")
     candidates = text_column_candidates(table.frame)
     if not candidates:
         guess_text_column(table.frame)  # raises the CorpusError that says why no column holds text
@@ -95,8 +94,11 @@ def upload_form() -> None:
     )
     name = right.text_input("Corpus name", value=table.name, key="home_corpus_name", max_chars=80,
                             help="How this corpus is listed in the sidebar and the workspace.")
-    st.caption(f"{table.rows_read:,} rows read as {table.file_format.upper()} ({table.encoding}). First rows:")
-    st.dataframe(table.frame.head(20), hide_index=True, width="stretch")
+    preview, hidden = preview_frame(table.frame.head(20))
+    shown = f"; showing the first {preview.width} of {table.frame.width:,} columns" if hidden else ""
+    st.caption(f"{table.rows_read:,} rows read as {table.file_format.upper()} ({table.encoding}){shown}. "
+               f"First rows (cells cut at {PREVIEW_CELL_CHARS} characters):")
+    st.dataframe(preview, hide_index=True, width="stretch")
     if st.button("Use this corpus", type="primary", key="home_use_upload",
                  help="Validate the texts (drop empty rows, truncate very long ones) and store the corpus."):
         corpus, report = build_corpus(table, text_column=text_column, name=name.strip() or table.name,
@@ -105,8 +107,26 @@ def upload_form() -> None:
         st.rerun()
 
 
+PREVIEW_COLUMNS = 30
+PREVIEW_CELL_CHARS = 200
+
+
+def preview_frame(frame: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+    """The first PREVIEW_COLUMNS columns, string cells cut to PREVIEW_CELL_CHARS; and how many columns were left out.
+
+    An upload may have hundreds of columns or 10 MB cells; the browser should not receive them.
+    """
+    kept = frame.select(frame.columns[:PREVIEW_COLUMNS])
+    kept = kept.with_columns(
+        pl.when(pl.col(name).str.len_chars() > PREVIEW_CELL_CHARS)
+        .then(pl.col(name).str.slice(0, PREVIEW_CELL_CHARS) + "…").otherwise(pl.col(name)).alias(name)
+        for name, dtype in kept.schema.items() if dtype == pl.String
+    )
+    return kept, frame.width - kept.width
+
+
 def render_ingest_report(report: dict[str, Any]) -> None:
-    st.success(f"Loaded **{report['name']}**: {report['rows_kept']:,} texts ready.", icon="✅")
+    st.success(f"Loaded **{escape_markdown(report['name'])}**: {report['rows_kept']:,} texts ready.", icon="✅")
     columns = st.columns(6)
     figures = [
         ("Rows read", report["rows_read"]), ("Kept", report["rows_kept"]),
@@ -115,15 +135,17 @@ def render_ingest_report(report: dict[str, Any]) -> None:
     ]
     for column, (label, value) in zip(columns, figures):
         column.metric(label, f"{value:,}" if isinstance(value, int) else value)
-    for note in report["notes"]:
-        st.caption(f"• {note}")
+    for note in report["notes"]:  # notes quote column and corpus names: never Markdown
+        st.caption(f"• {escape_markdown(note)}")
 
 
 def render_preview(corpus: Corpus) -> None:
-    st.dataframe(corpus.frame.head(200), hide_index=True, width="stretch",
+    preview, hidden = preview_frame(corpus.frame.head(200))
+    st.dataframe(preview, hide_index=True, width="stretch",
                  column_config={"text": st.column_config.TextColumn("text", width="large")})
     if corpus.metadata_columns:
-        st.caption(f"Metadata columns: {', '.join(corpus.metadata_columns)}")
+        more = f" (the preview shows the first {preview.width})" if hidden else ""
+        st.caption(escape_markdown(f"Metadata columns: {', '.join(corpus.metadata_columns)}{more}"))
 
 
 def _default_models(corpus: Corpus, embedded: list[str]) -> list[str]:
@@ -213,7 +235,7 @@ def render_cancelled_run() -> None:
     run = st.session_state.pop(_EMBED_RUN, None)
     if run is None:
         return
-    kept = f" Finished and kept: {', '.join(run['done'])}." if run["done"] else ""
+    kept = f" Finished and kept: {escape_markdown(', '.join(run['done']))}." if run["done"] else ""
     st.warning(f"Embedding cancelled during {escape_markdown(run['running'])}; nothing partial was stored.{kept}",
                icon="⏹️")
 
@@ -221,7 +243,8 @@ def render_cancelled_run() -> None:
 def render_embed_results(summaries: list[dict[str, Any]]) -> None:
     ok = [s for s in summaries if "error" not in s]
     if ok:
-        st.success(f"Embedded with {len(ok)} model(s): " + ", ".join(s["model"] for s in ok) + ".", icon="✅")
+        names = escape_markdown(", ".join(s["model"] for s in ok))  # a typed model name is user text
+        st.success(f"Embedded with {len(ok)} model(s): {names}.", icon="✅")
         rows = [{
             "model": s["model"], "rows": s["rows"], "dimension": s["dimension"],
             "load s": s.get("load_seconds", 0.0), "encode s": s["seconds"], "texts/s": None if s["cache_hit"] else s["texts_per_second"],
@@ -232,9 +255,9 @@ def render_embed_results(summaries: list[dict[str, Any]]) -> None:
     for s in ok:
         if s["n_missing"]:
             examples = ", ".join(repr(t[:40]) for t in s["missing_examples"][:5])
-            st.warning(
+            st.warning(escape_markdown(
                 f"{s['model']}: {s['n_missing']:,} text(s) have no known word and are left out of its map and "
-                f"search (e.g. {examples}).", icon="🔎",
+                f"search (e.g. {examples})."), icon="🔎",
             )
         if s.get("truncation_note"):
             st.warning(escape_markdown(s["truncation_note"]), icon="✂️")

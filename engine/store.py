@@ -392,7 +392,10 @@ class Store:
         directory = self.embeddings_dir(texts_key) if texts_key else None
         if directory is None or not directory.is_dir():
             return repairs, listed
+        recorded_files = {record.get("file") for record in listed.values()}
         for sidecar in sorted(directory.glob("*.json")):
+            if str(sidecar.with_suffix(".npy").relative_to(self.root)) in recorded_files:
+                continue  # the common case, checked without opening anything
             record = _complete_record(sidecar, n_rows=manifest.get("n_rows"))
             if record is None or record["model_id"] in listed:
                 continue

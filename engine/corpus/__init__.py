@@ -86,7 +86,7 @@ def read_table(
         def parse(stream: io.TextIOWrapper) -> tuple[pl.DataFrame, tuple[str, ...]]:
             budget.rows = budget.used_bytes = 0  # a retry with another decoding starts afresh
             if fmt == "txt":
-                return read_txt(stream, budget), ()
+                return read_txt(stream, budget)
             if fmt == "jsonl":
                 return read_jsonl(stream, budget)
             return read_delimited(stream, "\t" if fmt == "tsv" else ",", budget)

@@ -29,15 +29,17 @@ def text_column_candidates(frame: pl.DataFrame) -> list[str]:
         series = frame[name]
         if series.dtype not in (pl.String, pl.Categorical, pl.Enum):
             continue
-        values = series.cast(pl.String).drop_nulls().str.strip_chars()
-        values = values.filter(values != "")
-        if values.len() == 0:
+        # Masks and counts rather than stripped copies: this runs on every column of an upload.
+        values = series.cast(pl.String)
+        nonblank = values.str.contains(r"\S").fill_null(False)
+        present = int(nonblank.sum())
+        if present == 0:
             continue
-        numeric = values.str.contains(r"^[-+]?\d*\.?\d+(?:[eE][-+]?\d+)?$").sum()
-        if numeric == values.len():
+        numeric = int(values.str.contains(r"^\s*[-+]?\d*\.?\d+(?:[eE][-+]?\d+)?\s*$").fill_null(False).sum())
+        if numeric == present:
             continue
         hint_rank = _TEXT_NAME_HINTS.index(name.lower()) if name.lower() in _TEXT_NAME_HINTS else len(_TEXT_NAME_HINTS)
-        mean_length = float(values.str.len_chars().mean() or 0.0)
+        mean_length = float(values.str.len_chars().fill_null(0).sum()) / present
         scored.append((hint_rank, -mean_length, name))
     return [name for _, _, name in sorted(scored)]
 
@@ -107,9 +109,11 @@ def build_corpus(
         [pl.DataFrame({ID_COLUMN: ids.alias(ID_COLUMN), TEXT_COLUMN: texts.alias(TEXT_COLUMN)}), metadata],
         how="horizontal",
     )
-    keep = texts.is_not_null() & (texts.str.strip_chars() != "")
+    # A mask, not stripped copies of every text; filtering copies the table, so only when needed.
+    keep = texts.str.contains(r"\S").fill_null(False)
     dropped_empty = int(rows_read - keep.sum())
-    table_out = table_out.filter(keep)
+    if dropped_empty:
+        table_out = table_out.filter(keep)
     if table_out.height == 0:
         raise CorpusError(
             f"Every text in column {text_column!r} is empty ({rows_read} rows read). "
@@ -171,8 +175,8 @@ def _id_column(metadata: pl.DataFrame) -> tuple[str | None, str | None]:
     """The column named ``id`` if its values are unique and present, and a note if one was refused."""
     for name in metadata.columns:
         if name.lower() == ID_COLUMN:
-            series = metadata[name]
-            missing, repeated = series.null_count(), series.len() - series.n_unique()
+            series = metadata[name].cast(pl.String).str.strip_chars().replace("", None)  # blank is missing
+            missing, repeated = series.null_count(), series.drop_nulls().len() - series.drop_nulls().n_unique()
             if missing == 0 and repeated == 0:
                 return name, None
             problems = ", ".join(p for p in (f"{repeated:,} repeated" if repeated else "",
@@ -183,7 +187,7 @@ def _id_column(metadata: pl.DataFrame) -> tuple[str | None, str | None]:
 
 
 _MAX_NUMBER_CHARS = 40
-_HASH_CHUNK_ROWS = 50_000
+_HASH_CHUNK_ROWS = 10_000
 
 
 def _infer_metadata_types(metadata: pl.DataFrame) -> pl.DataFrame:

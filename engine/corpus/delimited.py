@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+import io
 
 import polars as pl
 
 from engine.corpus.columns import ColumnBuilder
+from engine.corpus.lines import BoundedLines
 from engine.corpus.source import Budget
 from engine.errors import CorpusError
 
@@ -16,11 +17,12 @@ from engine.errors import CorpusError
 _FIELD_LIMIT = 2**31 - 1
 
 
-def read_delimited(stream: Iterable[str], delimiter: str, budget: Budget) -> tuple[pl.DataFrame, tuple[str, ...]]:
-    """Parse CSV/TSV text (an iterable of lines that keep their line endings) within ``budget``."""
+def read_delimited(stream: io.TextIOBase, delimiter: str, budget: Budget) -> tuple[pl.DataFrame, tuple[str, ...]]:
+    """Parse CSV/TSV text (a stream opened with ``newline=""``) within ``budget``."""
     if csv.field_size_limit() < _FIELD_LIMIT:
         csv.field_size_limit(_FIELD_LIMIT)
-    reader = csv.reader(stream, delimiter=delimiter, strict=True)
+    lines = BoundedLines(stream, budget.max_cell_chars, '"' + delimiter)
+    reader = csv.reader(lines, delimiter=delimiter, strict=True)
     kind = "TSV" if delimiter == "\t" else "CSV"
     try:
         header = next(reader)
@@ -54,6 +56,9 @@ def read_delimited(stream: Iterable[str], delimiter: str, budget: Budget) -> tup
         raise CorpusError(
             f"Malformed {kind} on line {reader.line_num}: {exc}. Check the quotes on that line."
         ) from None
+    if lines.shortened:
+        notes += (f"{lines.shortened:,} value(s) longer than {budget.max_cell_chars:,} characters were cut to that "
+                  "length while reading (texts are truncated further, see below).",)
     if short_rows:
         notes += (f"{short_rows} row(s) had fewer fields than the header; the missing fields were left empty.",)
     return columns.frame(), notes

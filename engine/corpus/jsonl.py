@@ -1,16 +1,17 @@
 """JSONL: one JSON object per line; nested values are kept as JSON text.
 
-Hostile input is bounded here: nesting deeper than :data:`MAX_DEPTH` is refused with advice,
+Hostile input is bounded here: a line may hold at most 8 cells' worth of characters (a JSON
+record cannot be cut safely, and a 10 MB line costs ~90 MB to parse), nesting deeper than :data:`MAX_DEPTH` is refused with advice,
 integers longer than :data:`MAX_INT_DIGITS` digits are kept as their digits (Python refuses to
 convert integers over 4,300 digits, and nothing downstream needs them as numbers), and lone
 UTF-16 surrogates (``"\\ud800"``, valid JSON but not encodable text) become U+FFFD.
 """
 from __future__ import annotations
 
+import io
 import json
 import re
 from array import array
-from collections.abc import Iterable
 
 import polars as pl
 
@@ -20,6 +21,7 @@ from engine.errors import CorpusError
 
 MAX_DEPTH = 64
 MAX_INT_DIGITS = 40
+_LINE_CELLS = 8  # a record may hold up to 8 cells' worth of characters (512 Ki by default)
 _SURROGATE = re.compile("[\ud800-\udfff]")  # a character class: linear time on any input
 
 
@@ -33,7 +35,7 @@ class _Counts:
         self.surrogates = 0
 
 
-def read_jsonl(stream: Iterable[str], budget: Budget) -> tuple[pl.DataFrame, tuple[str, ...]]:
+def read_jsonl(stream: io.TextIOBase, budget: Budget) -> tuple[pl.DataFrame, tuple[str, ...]]:
     """Parse JSON Lines within ``budget``; every cell becomes a string (types are inferred later)."""
     counts = _Counts()
 
@@ -43,13 +45,21 @@ def read_jsonl(stream: Iterable[str], budget: Budget) -> tuple[pl.DataFrame, tup
             return _LongInteger(digits)
         return int(digits)
 
+    decoder = json.JSONDecoder(parse_int=parse_int)  # one decoder: json.loads would build one per line
     columns = ColumnBuilder(budget)
     widths = array("I")  # keys per record, to count records lacking some once all keys are known
-    for line_number, line in enumerate(stream, start=1):
+    limit = budget.max_cell_chars * _LINE_CELLS
+    for line_number, line in enumerate(iter(lambda: stream.readline(limit + 1), ""), start=1):
+        if len(line) > limit:
+            raise CorpusError(
+                f"JSONL line {line_number} is longer than {limit:,} characters. A JSON record cannot be cut "
+                "safely, so such lines are not read (texts are truncated to a few thousand characters anyway): "
+                "shorten the long values, or save the corpus as CSV or Parquet, where long cells are cut."
+            )
         if not line.strip():
             continue
         try:
-            record = json.loads(line, parse_int=parse_int)
+            record = decoder.decode(line)
         except json.JSONDecodeError as exc:
             raise CorpusError(
                 f"Malformed JSONL on line {line_number}: {exc.msg} (column {exc.colno}). "
@@ -63,7 +73,8 @@ def read_jsonl(stream: Iterable[str], budget: Budget) -> tuple[pl.DataFrame, tup
                 f"Malformed JSONL on line {line_number}: expected a JSON object like "
                 f'{{"text": "..."}}, got a {type(record).__name__}.'
             )
-        if _depth(record) > MAX_DEPTH:
+        nested = any(isinstance(value, (dict, list)) for value in record.values())
+        if nested and _depth(record) > MAX_DEPTH:
             raise CorpusError(_depth_message(line_number))
         columns.add_record({_clean(key, counts): _cell(value, counts) for key, value in record.items()})
         widths.append(len(record))

@@ -3,8 +3,8 @@
 A Parquet footer does not bound the decoded size: a dictionary-encoded column of one long value
 repeated a million times is a few bytes on disk and gigabytes in memory (issue 11: 1 MB → 5.8 GB).
 So before any data is read, the row count and each row group's *uncompressed* size (which bounds
-plain and compressed pages) are checked; string columns are read as dictionaries, whose decoded
-size is computed from the dictionary and the indices and charged *before* they are decoded.
+plain and compressed pages) are checked, and the longest dictionary value sets the batch size, so
+that no batch can decode past a fraction of the budget; every batch is charged as it arrives.
 Columns polars cannot hold as metadata (lists, structs, maps, binary) become text, with a note.
 """
 from __future__ import annotations
@@ -22,6 +22,7 @@ from engine.errors import CorpusError, LimitError
 
 _PARQUET_MAGIC = b"PAR1"
 _BATCH_ROWS = 8_192
+_MAX_DICTIONARY_PROBES = 2_000
 _READ_ERRORS = (pa.ArrowException, OSError, ValueError, TypeError, NotImplementedError, IndexError,
                 MemoryError, RecursionError, pl.exceptions.PolarsError)
 
@@ -59,10 +60,12 @@ def _read(handle: pa.NativeFile, budget: Budget) -> tuple[pl.DataFrame, tuple[st
             )
     names, notes = unique_names([str(field.name).strip() for field in schema])
     textual = [field.name for field in schema if _is_textual(field.type)]
-    reader = pq.ParquetFile(handle, metadata=metadata, read_dictionary=textual or None)
+    batch_rows = _batch_rows(handle, metadata, textual, budget.max_bytes)
+    reader = pq.ParquetFile(handle, metadata=metadata)
     converted: dict[str, str] = {}
     frames = []
-    for batch in reader.iter_batches(batch_size=_BATCH_ROWS, use_threads=False):
+    pool = pa.default_memory_pool()
+    for batch in reader.iter_batches(batch_size=batch_rows, use_threads=False):
         columns, nbytes, cells = [], 0, 0
         for array in batch.columns:
             if isinstance(array.type, pa.DictionaryType):
@@ -74,10 +77,41 @@ def _read(handle: pa.NativeFile, budget: Budget) -> tuple[pl.DataFrame, tuple[st
         for name, array in zip(names, batch.columns):
             columns.append(_plain(name, array, converted))
         frames.append(pl.from_arrow(pa.Table.from_arrays(columns, names=names), rechunk=False))
+        del batch, columns
+        pool.release_unused()  # Arrow's allocator keeps freed batches cached; the peak would add them up
     notes += tuple(f"Column {name!r} {what}." for name, what in converted.items())
     if not frames:
         return pl.DataFrame({name: pl.Series(name, [], dtype=pl.String) for name in names}), notes
     return pl.concat(frames, how="vertical_relaxed", rechunk=False), notes
+
+
+def _batch_rows(handle: pa.NativeFile, metadata: pq.FileMetaData, textual: list[str], max_bytes: int) -> int:
+    """Rows per batch such that no batch can decode to more than ~1/8 of ``max_bytes``.
+
+    Dictionary-encoded values decode to at most the longest dictionary value each; values
+    written without a dictionary are bounded by the row group's uncompressed size (checked). A
+    column chunk has one dictionary page, which a one-row dictionary read returns whole, so the
+    longest value is known before any batch is decoded. (Reading every string column as a
+    dictionary would also be safe, but costs ~5x the data: Arrow hashes the plain pages.)
+    """
+    chunks = [(group, metadata.row_group(group).column(i)) for group in range(metadata.num_row_groups)
+              for i in range(metadata.num_columns)]
+    chunks = [(group, chunk) for group, chunk in chunks
+              if chunk.path_in_schema in textual and chunk.has_dictionary_page]
+    if not chunks:
+        return _BATCH_ROWS
+    if len(chunks) > _MAX_DICTIONARY_PROBES:  # too many to probe: a dictionary is at most its chunk
+        longest = max(chunk.total_uncompressed_size for _, chunk in chunks)
+    else:
+        probe = pq.ParquetFile(handle, metadata=metadata, read_dictionary=textual)
+        longest = 1
+        for group, chunk in chunks:
+            batch = next(probe.iter_batches(batch_size=1, row_groups=[group], columns=[chunk.path_in_schema],
+                                            use_threads=False), None)
+            array = batch.column(0) if batch is not None else None
+            if isinstance(getattr(array, "type", None), pa.DictionaryType) and len(array.dictionary):
+                longest = max(longest, pc.max(pc.binary_length(array.dictionary)).as_py() or 0)
+    return int(max(1, min(_BATCH_ROWS, (max_bytes // 8) // max(longest, 1))))
 
 
 def _is_textual(kind: pa.DataType) -> bool:

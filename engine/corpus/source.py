@@ -128,14 +128,17 @@ class Budget:
     max_bytes: int
     max_rows: int
     max_columns: int
+    max_cell_chars: int = 65_536
     used_bytes: int = 0
     rows: int = 0
     notes: list[str] = field(default_factory=list)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Budget":
+        # Cells are read up to 64 Ki characters (or the text cap, if larger): texts are cut to
+        # max_text_chars later anyway, and this keeps one huge cell from costing ~6x its size.
         return cls(max_bytes=settings.max_decoded_mb * 1024 * 1024, max_rows=settings.max_rows,
-                   max_columns=settings.max_columns)
+                   max_columns=settings.max_columns, max_cell_chars=max(settings.max_text_chars, 65_536))
 
     def columns(self, n: int) -> None:
         if n > self.max_columns:
