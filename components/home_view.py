@@ -250,6 +250,7 @@ def render_embed_results(summaries: list[dict[str, Any]]) -> None:
             "load s": s.get("load_seconds", 0.0), "encode s": s["seconds"], "texts/s": None if s["cache_hit"] else s["texts_per_second"],
             "from cache": s["cache_hit"], "not representable": s["n_missing"],
             "reads tokens": s.get("max_tokens"), "longer (cut)": s.get("n_truncated"),
+            "route": _route_label(s),
         } for s in ok]
         st.dataframe(pl.DataFrame(rows), hide_index=True, width="stretch")
     for s in ok:
@@ -264,6 +265,15 @@ def render_embed_results(summaries: list[dict[str, Any]]) -> None:
     for s in summaries:
         if "error" in s:
             st.error(escape_markdown(f"{s['model']}: {s['error']}"), icon="⚠️")
+
+
+def _route_label(summary: dict[str, Any]) -> str:
+    """fp32, or the faster route with its measured agreement with fp32 (engine.precision)."""
+    check = summary.get("route_check") or {}
+    route = summary.get("route", "fp32")
+    if route == "fp32" or "top10_agreement" not in check:
+        return route
+    return f"{route} (top-10 agreement with fp32 {check['top10_agreement']:.3f} on {check['sample']} texts)"
 
 
 def render_page_links(pages_dir: Path, *, enabled: bool) -> None:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine import jobs
+from engine import jobs, precision
 from engine.config import Settings
 from engine.encoders import Encoder, LexicalEncoder
 from engine.errors import EmbedCancelled
@@ -53,6 +53,8 @@ class EmbedResult:
     load_seconds: float = 0.0  # loading (or fitting) the model, paid once per process
     max_tokens: int | None = None  # what the model reads of each text; None: no limit (GloVe, TF-IDF)
     n_truncated: int | None = None  # texts longer than max_tokens; None: not known (stored before it was counted)
+    route: str = "fp32"  # engine.precision route that made the vectors
+    route_check: dict[str, object] | None = None  # agreement with fp32 on a sample (faster routes only)
 
     def summary(self) -> dict[str, object]:
         return {
@@ -66,6 +68,8 @@ class EmbedResult:
             "texts_per_second": round(self.texts_per_second, 1),
             "n_missing": self.n_missing,
             "missing_examples": list(self.missing_examples),
+            "route": self.route,
+            "route_check": self.route_check,
             "max_tokens": self.max_tokens,
             "n_truncated": self.n_truncated,
             "truncation_note": truncation_note(self.spec.display_name, self.n_truncated, self.embeddings.n,
@@ -110,6 +114,8 @@ def embed_texts(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Encode texts in length-sorted batches and return them in input order.
 
+    Identical texts are encoded once and share the vector (progress still counts every text).
+
     Returns:
         (vectors (n, d) float32 with unit rows or zero rows, valid (n,) bool)
 
@@ -117,28 +123,39 @@ def embed_texts(
         EmbedCancelled: If ``should_cancel`` returns True between batches.
     """
     total = len(texts)
-    order = np.argsort([len(t) for t in texts], kind="stable")
+    first_of: dict[str, int] = {}
+    inverse = np.fromiter((first_of.setdefault(t, len(first_of)) for t in texts), dtype=np.int64, count=total)
+    uniques = list(first_of)
+    n_unique = len(uniques)
+    order = np.argsort([len(t) for t in uniques], kind="stable")
     vectors: np.ndarray | None = None
-    valid = np.zeros(total, dtype=bool)
+    valid = np.zeros(n_unique, dtype=bool)
+
+    def texts_done(done_unique: int) -> int:
+        return total if done_unique >= n_unique else done_unique * total // max(n_unique, 1)
+
     if progress:
         progress(0, total)
-    for start in range(0, total, batch_size):
+    for start in range(0, n_unique, batch_size):
         if should_cancel and should_cancel():
-            raise EmbedCancelled(f"Embedding cancelled after {start:,} of {total:,} texts; nothing was stored.")
+            raise EmbedCancelled(f"Embedding cancelled after {texts_done(start):,} of {total:,} texts; "
+                                 "nothing was stored.")
         rows = order[start:start + batch_size]
-        batch_vectors, batch_valid = encoder.encode([texts[i] for i in rows])
+        batch_vectors, batch_valid = encoder.encode([uniques[i] for i in rows])
         if vectors is None:
-            vectors = np.zeros((total, batch_vectors.shape[1]), dtype=np.float32)
+            vectors = np.zeros((n_unique, batch_vectors.shape[1]), dtype=np.float32)
         vectors[rows] = batch_vectors
         valid[rows] = batch_valid
         if progress:
-            progress(min(start + batch_size, total), total)
+            progress(texts_done(min(start + batch_size, n_unique)), total)
     if vectors is None:
         vectors = np.zeros((0, encoder.dimension), dtype=np.float32)
     vectors = normalize_rows(vectors)
     vectors[~valid] = 0.0
     valid &= np.linalg.norm(vectors, axis=1) > 0
-    return vectors, valid
+    if n_unique == total:
+        return vectors, valid
+    return vectors[inverse], valid[inverse]
 
 
 def encoder_for(spec: ModelSpec, *, store: Store, corpus: Corpus | None = None) -> Encoder:
@@ -186,12 +203,16 @@ def embed_corpus(
     should_cancel: CancelCheck | None = None,
     settings: Settings | None = None,
     on_phase: Phase | None = None,
+    route: str | None = None,
 ) -> EmbedResult:
     """Embed a corpus with one model, or return the stored vectors if they exist.
 
     The corpus is saved to the store first if needed. The key is the hash of the texts plus the
-    model id and revision, so changed texts are never served stale vectors. ``on_phase`` hears
-    what happens outside the batches (loading the model can take 15 s before the first batch).
+    model id, revision and route, so changed texts are never served stale vectors and fp32 and
+    bf16 vectors never mix. ``route`` (sentence models: ``fp32`` | ``bf16`` | ``auto``, default
+    ``EMBEDSCAPE_EMBED_ROUTE`` or what the CPU does best, engine.precision) picks the precision;
+    stored fp32 vectors satisfy any route. ``on_phase`` hears what happens outside the batches
+    (loading the model can take 15 s before the first batch).
 
     Raises:
         ModelError: When the model cannot be loaded.
@@ -199,46 +220,63 @@ def embed_corpus(
     """
     spec = model if isinstance(model, ModelSpec) else resolve_model(model)
     settings = settings or Settings.from_env()
+    route = precision.choose_route(route) if spec.kind == "sentence" else "fp32"
     if not store.has_corpus(corpus.corpus_id):
         store.save_corpus(corpus)
     started = time.perf_counter()
-    cached = store.load_embeddings(corpus.corpus_id, spec)
-    if cached is not None:
-        # Vectors are keyed by texts: another corpus with the same texts (or a run that crashed
-        # before its manifest write) made them, so this corpus's manifest may not name the model.
-        store.reconcile(corpus.corpus_id)
-        if progress:
-            progress(cached.n, cached.n)
-        seconds = time.perf_counter() - started
-        record = _stored_record(store, corpus.corpus_id, spec)
-        return EmbedResult(cached, spec, True, seconds, cached.n / max(seconds, 1e-9), cached.n_missing,
-                           _missing_examples(corpus, cached.valid), max_tokens=record.get("max_tokens"),
-                           n_truncated=record.get("n_truncated"))
+    for candidate in precision.satisfying_specs(spec, route):  # stored fp32 first: it satisfies any route
+        cached = store.load_embeddings(corpus.corpus_id, candidate)
+        if cached is not None:
+            # Vectors are keyed by texts: another corpus with the same texts (or a run that crashed
+            # before its manifest write) made them, so this corpus's manifest may not name the model.
+            store.reconcile(corpus.corpus_id)
+            if progress:
+                progress(cached.n, cached.n)
+            seconds = time.perf_counter() - started
+            record = _stored_record(store, corpus.corpus_id, candidate)
+            return EmbedResult(cached, spec, True, seconds, cached.n / max(seconds, 1e-9), cached.n_missing,
+                               _missing_examples(corpus, cached.valid), max_tokens=record.get("max_tokens"),
+                               n_truncated=record.get("n_truncated"), route=str(record.get("route", "fp32")),
+                               route_check=record.get("route_check"))
     if on_phase:
         on_phase(_loading_message(spec, len(corpus)))
     encoder = encoder_for(spec, store=store, corpus=corpus)
     load_seconds = time.perf_counter() - started
     started = time.perf_counter()
     texts = corpus.texts
-    vectors, valid = embed_texts(
-        texts, encoder, batch_size=settings.batch_size, progress=progress,
-        should_cancel=should_cancel or jobs.cancelled,  # a closed browser tab stops its embedding (engine.jobs)
-    )
+    with precision.autocast(route):
+        vectors, valid = embed_texts(
+            texts, encoder, batch_size=settings.batch_size, progress=progress, should_cancel=should_cancel or jobs.cancelled,  # a closed browser tab stops its embedding (engine.jobs)
+        )
     seconds = time.perf_counter() - started
     if on_phase and getattr(encoder, "max_tokens", None):
         on_phase(f"Counting texts longer than {spec.display_name} reads…")
     max_tokens, n_truncated = count_truncated(encoder, texts)
+    check = route_check(texts, vectors, encoder) if route != "fp32" else None
+    key = precision.stored_spec(spec, route)
     store.save_embeddings(
-        corpus.corpus_id, spec, vectors, valid,
+        corpus.corpus_id, key, vectors, valid,
         info={"seconds": round(seconds, 3), "load_seconds": round(load_seconds, 3),
               "display_name": spec.display_name, "kind": spec.kind,
-              "max_tokens": max_tokens, "n_truncated": n_truncated},
+              "max_tokens": max_tokens, "n_truncated": n_truncated, "route": route, "route_check": check},
     )
-    stored = store.load_embeddings(corpus.corpus_id, spec)
+    stored = store.load_embeddings(corpus.corpus_id, key)
     assert stored is not None
     return EmbedResult(stored, spec, False, seconds, len(texts) / max(seconds, 1e-9), int((~valid).sum()),
                        _missing_examples(corpus, valid), load_seconds=load_seconds,
-                       max_tokens=max_tokens, n_truncated=n_truncated)
+                       max_tokens=max_tokens, n_truncated=n_truncated, route=route, route_check=check)
+
+
+def route_check(texts: Sequence[str], vectors: np.ndarray, encoder: Encoder, *, sample: int = 200,
+                seed: int = 0) -> dict[str, object]:
+    """How a faster route's vectors compare with fp32 on a seeded sample of the texts: mean cosine
+    and mean top-10 neighbour agreement within the sample (stored with the vectors)."""
+    rows = np.random.default_rng(seed).permutation(len(texts))[:sample]
+    rows.sort()
+    reference, _ = embed_texts([texts[int(i)] for i in rows], encoder)
+    candidate = np.asarray(vectors[rows], dtype=np.float32)
+    return {"sample": int(rows.size), "mean_cosine": round(float(np.mean(np.sum(reference * candidate, axis=1))), 4),
+            "top10_agreement": round(precision.neighbor_agreement(reference, candidate, k=10), 4)}
 
 
 def _loading_message(spec: ModelSpec, n_texts: int) -> str:
@@ -287,7 +325,7 @@ def embed_queries(
 
 
 def load_embeddings(corpus_id: str, model: str | ModelSpec, *, store: Store) -> Embeddings:
-    """Stored vectors for a corpus and model.
+    """Stored vectors for a corpus and model: fp32 if stored, else the bf16 route's.
 
     Raises:
         StoreError: If the corpus has not been embedded with that model yet.
@@ -295,7 +333,9 @@ def load_embeddings(corpus_id: str, model: str | ModelSpec, *, store: Store) -> 
     from engine.errors import StoreError
 
     spec = model if isinstance(model, ModelSpec) else resolve_model(model)
-    embeddings = store.load_embeddings(corpus_id, spec)
+    embeddings = next((found for found in (store.load_embeddings(corpus_id, candidate)
+                                           for candidate in precision.satisfying_specs(spec, "bf16"))
+                       if found is not None), None)  # fp32 first: it is the reference route
     if embeddings is None:
         raise StoreError(
             f"Corpus {corpus_id!r} has no {spec.display_name} embeddings yet. Embed it first "

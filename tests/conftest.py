@@ -17,6 +17,9 @@ _SESSION_HOME = Path(tempfile.mkdtemp(prefix="embedscape-test-"))
 os.environ["EMBEDSCAPE_HOME"] = str(_SESSION_HOME)
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# The suite must not depend on the CPU: sentence models embed in fp32 unless a test asks for bf16
+# (engine.precision picks bf16 by itself only on CPUs with native bf16).
+os.environ.setdefault("EMBEDSCAPE_EMBED_ROUTE", "fp32")
 
 SMALL_MODEL = "minilm-l3"  # the smallest bundled sentence model
 SMALL_CORPUS_ROWS = 300

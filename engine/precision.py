@@ -1,0 +1,109 @@
+"""The CPU route of sentence-model encoding: bf16 autocast where the CPU has native bf16, else fp32.
+
+Measured on this project's CPUs (docs/benchmarks.md, Embedding fast path): all-MiniLM-L6-v2 under
+``torch.autocast("cpu", dtype=torch.bfloat16)`` agrees with fp32 on ≥ 0.98 of each text's top-10
+neighbours and runs 2-3× faster, but only where the CPU computes bf16 natively (AVX-512 BF16 or
+AMX); elsewhere autocast emulates bf16 and is slower than fp32. Vectors are always returned as
+float32. The two routes never mix: the route is part of the stored key (engine.embed).
+
+``EMBEDSCAPE_EMBED_ROUTE`` = ``auto`` (default) | ``fp32`` | ``bf16`` overrides the choice.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from engine.types import ModelSpec
+
+ROUTES = ("fp32", "bf16")
+_BF16_FLAGS = ("avx512_bf16", "amx_bf16")
+
+
+@lru_cache(maxsize=1)
+def cpu_flags(cpuinfo: str = "/proc/cpuinfo") -> frozenset[str]:
+    """The CPU feature flags the kernel reports (empty where there is no /proc/cpuinfo)."""
+    try:
+        text = Path(cpuinfo).read_text(errors="replace")
+    except OSError:
+        return frozenset()
+    for line in text.splitlines():
+        if line.startswith("flags"):
+            return frozenset(line.split(":", 1)[1].split())
+    return frozenset()
+
+
+def native_bf16(flags: frozenset[str] | None = None, capability: str | None = None) -> bool:
+    """True when the CPU has bf16 arithmetic (AVX-512 BF16 or AMX) and torch dispatches to AVX-512
+    kernels. ``capability`` is ``torch.backends.cpu.get_cpu_capability()``; it is read only when
+    torch is already imported (a cache hit must not pay torch's import), else ``ATEN_CPU_CAPABILITY``
+    (torch's own override) is honoured."""
+    import sys
+
+    flags = cpu_flags() if flags is None else flags
+    if not any(flag in flags for flag in _BF16_FLAGS):
+        return False
+    if capability is None:
+        torch = sys.modules.get("torch")
+        capability = (str(torch.backends.cpu.get_cpu_capability()) if torch is not None
+                      else os.environ.get("ATEN_CPU_CAPABILITY") or "AVX512")
+    return capability.upper().startswith(("AVX512", "AMX"))
+
+
+def choose_route(requested: str | None = None) -> str:
+    """``fp32`` or ``bf16``: the requested route, else ``EMBEDSCAPE_EMBED_ROUTE``, else what the CPU does best.
+
+    Raises:
+        ValueError: For an unknown route name.
+    """
+    route = (requested or os.environ.get("EMBEDSCAPE_EMBED_ROUTE") or "auto").strip().lower()
+    if route == "auto":
+        return "bf16" if native_bf16() else "fp32"
+    if route not in ROUTES:
+        raise ValueError(f"Unknown embedding route {route!r}: use auto, fp32 or bf16 (EMBEDSCAPE_EMBED_ROUTE).")
+    return route
+
+
+@contextlib.contextmanager
+def autocast(route: str) -> Iterator[None]:
+    """Run torch code under the route's precision (a no-op for fp32)."""
+    if route != "bf16":
+        yield
+        return
+    import torch
+
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        yield
+
+
+def neighbor_agreement(reference: np.ndarray, candidate: np.ndarray, *, k: int = 10) -> float:
+    """Mean share of each row's k nearest neighbours (cosine, itself excluded) that two sets of
+    vectors for the same texts agree on. 1.0 = identical neighbourhoods."""
+    from engine.vectors import knn_graph, unit_rows
+
+    k = min(k, reference.shape[0] - 1)
+    if k < 1:
+        return 1.0
+    a, _ = knn_graph(unit_rows(reference), k)
+    b, _ = knn_graph(unit_rows(candidate), k)
+    return float(np.mean([np.intersect1d(x, y).size / k for x, y in zip(a, b)]))
+
+
+def stored_spec(spec: "ModelSpec", route: str) -> "ModelSpec":
+    """The spec whose store key holds ``route``'s vectors: fp32 keeps the historic key (so existing
+    stores keep working), bf16 adds ``-bf16`` to the revision (``minilm-l6@r1-bf16.npy``)."""
+    from dataclasses import replace
+
+    return spec if route == "fp32" else replace(spec, revision=f"{spec.revision}-{route}")
+
+
+def satisfying_specs(spec: "ModelSpec", route: str) -> list["ModelSpec"]:
+    """Stored keys that may answer a request for ``route``, best first: stored fp32 vectors satisfy
+    any request; bf16 ones only a bf16 request."""
+    return [spec] if route == "fp32" else [spec, stored_spec(spec, route)]
