@@ -246,7 +246,8 @@ def embed_corpus(
     texts = corpus.texts
     with precision.autocast(route):
         vectors, valid = embed_texts(
-            texts, encoder, batch_size=settings.batch_size, progress=progress, should_cancel=should_cancel or jobs.cancelled,  # a closed browser tab stops its embedding (engine.jobs)
+            texts, encoder, batch_size=settings.batch_size, progress=progress,
+            should_cancel=should_cancel or jobs.cancelled,  # a closed browser tab stops its embedding (engine.jobs)
         )
     seconds = time.perf_counter() - started
     if on_phase and getattr(encoder, "max_tokens", None):
