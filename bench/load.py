@@ -196,11 +196,12 @@ def levelled_off(samples: list[float], *, window: int = 4, tolerance: float = 0.
     return len(tail) == window and (max(tail) - min(tail)) <= tolerance * max(tail)
 
 
-def run(sessions: int, *, workspace: Path, settle_seconds: float = 60.0) -> dict[str, object]:
-    """Prepare, serve, visit with ``sessions`` browsers at once, and measure; returns the summary."""
+def run(sessions: int, *, workspace: Path, settle_seconds: float = 60.0, prepare: bool = True) -> dict[str, object]:
+    """Prepare (unless done), serve, visit with ``sessions`` browsers at once, and measure; returns the summary."""
     import asyncio
 
-    prepare_workspace(workspace)
+    if prepare:
+        prepare_workspace(workspace)
     with demo_server(workspace) as (url, pid):
         with contextlib.suppress(Exception):  # a first request imports the app; baseline is after it
             urllib.request.urlopen(url, timeout=30).read()

@@ -12,8 +12,8 @@ SESSIONS = 5
 
 
 @pytest.mark.browser
-def test_five_concurrent_visitors_complete_and_memory_levels_off(tmp_path):
-    summary = run(SESSIONS, workspace=tmp_path, settle_seconds=30)
+def test_five_concurrent_visitors_complete_and_memory_levels_off(demo_workspace):
+    summary = run(SESSIONS, workspace=demo_workspace, settle_seconds=30, prepare=False)
     print(summary)  # the figures, for the test log
     assert summary["completed"] == SESSIONS, summary["failures"]
     assert all(seconds > 0 for seconds in summary["session_seconds"])
