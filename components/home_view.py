@@ -159,15 +159,15 @@ def embed_form(corpus: Corpus) -> None:
     with st.form("home_embed_form", border=True):
         chosen = st.multiselect(
             "Models",
-            options=list(DEFAULT_MODEL_IDS),
-            default=_default_models(corpus, embedded),
+            options=visitor.offered_models(DEFAULT_MODEL_IDS),  # demo mode: the allow-list
+            default=[m for m in _default_models(corpus, embedded) if m in visitor.offered_models(DEFAULT_MODEL_IDS)],
             format_func=lambda m: f"{REGISTRY[m].display_name} · {REGISTRY[m].kind}, {REGISTRY[m].dimension}d"
             + (" ✓ embedded" if m in embedded else ""),
             key=f"home_models_{corpus.corpus_id}",  # per corpus, so defaults follow the active corpus
             help="Bundled models work offline. Sentence models read whole texts; GloVe averages word vectors "
             "(unknown words are reported); TF-IDF + SVD is a word-overlap baseline with no learned meaning.",
         )
-        other = st.text_input(
+        other = "" if not visitor.free_model_names() else st.text_input(  # demo mode: the allow-list only
             "Other sentence-transformers models (optional)",
             key="home_other_models",
             placeholder="e.g. sentence-transformers/all-mpnet-base-v2",
@@ -303,7 +303,10 @@ def render_workspace() -> None:
         "rows": m["n_rows"],
         "models": ", ".join(sorted(m.get("embeddings", {}))) or "-", "created": m.get("created", ""),
     } for m in manifests]), hide_index=True, width="stretch")
-    labels = {m["corpus_id"]: f"{m['name']} ({m['corpus_id']})" for m in manifests}
+    deletable = [m for m in manifests if not visitor.is_shared_demo(store, m["corpus_id"])]  # demo mode
+    if not deletable:
+        return
+    labels = {m["corpus_id"]: f"{m['name']} ({m['corpus_id']})" for m in deletable}
     left, right = st.columns([3, 1])
     target = left.selectbox("Corpus to delete", options=list(labels), format_func=labels.__getitem__,
                             key="home_delete_target", help="Deletes the corpus, its embeddings and derived maps.")

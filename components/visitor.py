@@ -176,6 +176,22 @@ def _expire_idle_now_and_then(root: "Path") -> None:  # noqa: F821 - pathlib typ
     expire_idle(root, settings().visitor_idle_hours)
 
 
+def is_shared_demo(store: Store, corpus_id: str) -> bool:
+    """A demo corpus every visitor shares (read-only to them); never true in local mode."""
+    return bool(getattr(store, "is_demo", None)) and store.is_demo(corpus_id)
+
+
+def offered_models(model_ids: "tuple[str, ...] | list[str]") -> list[str]:
+    """The bundled models a visitor may pick: all locally, the allow-list in demo mode."""
+    allowed = settings().allowed_models if settings().demo else ()
+    return [m for m in model_ids if not allowed or m in allowed]
+
+
+def free_model_names() -> bool:
+    """Whether any sentence-transformers name may be typed (local mode only)."""
+    return not settings().demo
+
+
 def show_workspace_path() -> bool:
     """Server paths are shown to a local user only."""
     return not settings().demo

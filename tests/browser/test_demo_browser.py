@@ -38,11 +38,22 @@ def _upload(page, url: str, path: Path, name: str) -> None:
     wait_for_app(page)
 
 
-def _sidebar_options(page) -> str:
-    page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").first.click()
+def _options(page, selectbox) -> str:
+    selectbox.scroll_into_view_if_needed()
+    for _ in range(3):  # the first click can land while an expander is still opening
+        selectbox.get_by_role("combobox").click()
+        try:
+            page.get_by_role("option").first.wait_for(timeout=10_000)
+            break
+        except Exception:
+            page.keyboard.press("Escape")
     options = " ".join(page.get_by_role("option").all_inner_texts())
     page.keyboard.press("Escape")
     return options
+
+
+def _sidebar_options(page) -> str:
+    return _options(page, page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").first)
 
 
 def _workspace_text(page) -> str:
@@ -50,10 +61,7 @@ def _workspace_text(page) -> str:
     wait_for_app(page)
     table = page.get_by_test_id("stDataFrame").last
     table.wait_for(timeout=30_000)
-    page.get_by_test_id("stSelectbox").filter(has_text="Corpus to delete").click()
-    options = " ".join(page.get_by_role("option").all_inner_texts())
-    page.keyboard.press("Escape")
-    return options
+    return _options(page, page.get_by_test_id("stSelectbox").filter(has_text="Corpus to delete"))
 
 
 def _visitor_token(page) -> str:
@@ -99,10 +107,11 @@ def test_two_visitors_each_see_only_their_own_corpus(browser, demo_url, tmp_path
 
         # Delete: Bob deletes his corpus; Alice's is untouched
         _workspace_text(bob)
-        bob.get_by_test_id("stSelectbox").filter(has_text="Corpus to delete").click()
+        bob.get_by_test_id("stSelectbox").filter(has_text="Corpus to delete").get_by_role("combobox").click()
         bob.get_by_role("option", name=re.compile("bob-corpus")).click()
         bob.get_by_text("I am sure").click()
         bob.get_by_role("button", name="Delete", exact=True).click()
+        bob.wait_for_timeout(1500)  # the delete reruns the page
         wait_for_app(bob)
         assert "bob-corpus" not in _sidebar_options(bob)
         alice.reload()
@@ -110,12 +119,19 @@ def test_two_visitors_each_see_only_their_own_corpus(browser, demo_url, tmp_path
         assert "alice-corpus" in _sidebar_options(alice)
 
         # Share: Alice makes a link; Bob (a new tab of his) opens it and now has a copy
+        alice.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").first.get_by_role("combobox").click()
+        alice.get_by_role("option", name=re.compile("alice-corpus")).click()  # a reload opened the default corpus
+        wait_for_app(alice)
         alice.get_by_role("button", name="Share this corpus").click()
         link = alice.get_by_test_id("stCode").first.inner_text().strip()
         assert link.startswith("?share=")
         bob.goto(f"{url}/{link}&visitor={token}")
         wait_for_app(bob)
         assert "alice-corpus" in _sidebar_options(bob)
+    except Exception:
+        for who, page in pages.items():
+            screenshot(page, f"FAILED-demo-isolation-{who}")
+        raise
     finally:
         for context in contexts.values():
             context.close()
