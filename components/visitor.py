@@ -37,6 +37,7 @@ QUERY = "visitor"
 SHARE_QUERY = "share"
 _TOKEN_KEY = "_visitor_token"  # session_state: the visitor's token (demo mode)
 _EXPIRY_EVERY_SECONDS = 600.0
+_TOUCH_EVERY_SECONDS = 60.0
 _last_expiry = [0.0]
 _expiry_lock = threading.Lock()
 
@@ -97,7 +98,8 @@ def frame() -> None:
     context.report = lambda position, running: _show_position(top, position, running)
     jobs.bind(context)
     store = res.store()
-    store.touch()
+    if time.time() - float(store.usage().get("last_seen", 0.0)) > _TOUCH_EVERY_SECONDS:
+        store.touch()  # not on every rerun: each touch is an fsynced write
     _accept_share_link(store)
     _expire_idle_now_and_then(res.workspace().root)
 
