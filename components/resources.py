@@ -109,8 +109,9 @@ def index(corpus_id: str, model_id: str) -> Any:
     """
     from engine.index import build_index
 
+    vectors = embeddings(corpus_id, model_id)  # other caches first: a queued job never waits on a cache lock
     with jobs.heavy("Building the search index"):
-        return build_index(embeddings(corpus_id, model_id), store=store())
+        return build_index(vectors, store=store())
 
 
 @st.cache_resource(show_spinner="Indexing keywords (BM25)…", max_entries=4, ttl=_TTL)
@@ -118,8 +119,9 @@ def bm25(corpus_id: str) -> Any:
     """The corpus's BM25 keyword index (engine.search.BM25Index); shared, never mutated."""
     from engine.search import build_bm25
 
+    loaded = corpus(corpus_id)
     with jobs.heavy("Indexing keywords"):
-        return build_bm25(corpus(corpus_id))
+        return build_bm25(loaded)
 
 
 @st.cache_resource(show_spinner="Indexing the model's vocabulary…", max_entries=2, ttl=_TTL)
@@ -233,9 +235,9 @@ def clusters(corpus_id: str, model_id: str, spec: Any, projection_spec: Any) -> 
     from engine.cluster import cluster_embeddings
 
     layout = projection(corpus_id, model_id, projection_spec) if spec.space == "map" else None
+    vectors, texts = embeddings(corpus_id, model_id), corpus(corpus_id).texts
     with jobs.heavy("Finding clusters"):
-            return cluster_embeddings(embeddings(corpus_id, model_id), corpus(corpus_id).texts, projection=layout,
-                                  **spec.kwargs(), store=store())
+        return cluster_embeddings(vectors, texts, projection=layout, **spec.kwargs(), store=store())
 
 
 @st.cache_data(show_spinner=False, max_entries=256, ttl=_TTL)
