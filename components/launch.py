@@ -8,9 +8,21 @@ safely (``components/__init__.py``), it just pays them in that first request.
 """
 from __future__ import annotations
 
+import contextlib
+import os
+import socket
+import subprocess
 import sys
+import time
+import urllib.request
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 from engine import warmup
+
+ROOT = Path(__file__).resolve().parents[1]
+PLAIN = ("-m", "streamlit", "run")  # `streamlit run`
+LAUNCH = ("-m", "components.launch", "run")  # what `make run` uses
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,7 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     warmup.start_background()
     _prepare_hosting()
     seconds = warmup.report()["core_seconds"] or 0.0
-    print(f"embedscape: libraries imported ({seconds:.1f} s); models and UMAP warm up in the background",
+    print(f"embedscape: libraries imported ({seconds:.1f} s); torch, sentence-transformers and UMAP warm up "
+          "in the background once the first page is served",
           file=sys.stderr, flush=True)
     from streamlit.web import cli
 
@@ -41,6 +54,48 @@ def _hosting_flags() -> list[str]:
     from engine.config import Settings, streamlit_flags
 
     return streamlit_flags(Settings.from_env())
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_server(workspace: Path, *, how: Sequence[str] = PLAIN, app_dir: Path = ROOT, port: int | None = None,
+                   log: Path | None = None, timeout: float = 60) -> Iterator[str]:
+    """A headless app server in a subprocess (tests, bench scripts): ``python <how> app.py`` on
+    ``port`` (default: a free one) on localhost with ``workspace``, file watcher off. Yields the
+    base URL once `/_stcore/health` answers; always stops the server."""
+    port = port or free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "EMBEDSCAPE_HOME": str(workspace), "HF_HUB_OFFLINE": "1"}
+    out = open(log, "w") if log else subprocess.DEVNULL
+    process = subprocess.Popen(
+        [sys.executable, *how, str(app_dir / "app.py"), "--server.headless", "true", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        cwd=app_dir, env=env, stdout=out, stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError(f"the app server did not become healthy; see {log or 'its output'}") from None
+                time.sleep(0.05)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        if log:
+            out.close()  # type: ignore[union-attr]
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ Example:
 """
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -244,7 +245,8 @@ def embed_corpus(
     load_seconds = time.perf_counter() - started
     started = time.perf_counter()
     texts = corpus.texts
-    with precision.autocast(route):
+    threads = precision.load_aware_threads() if spec.kind == "sentence" else contextlib.nullcontext()
+    with threads, precision.autocast(route):
         vectors, valid = embed_texts(
             texts, encoder, batch_size=settings.batch_size, progress=progress,
             should_cancel=should_cancel or jobs.cancelled,  # a closed browser tab stops its embedding (engine.jobs)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -80,6 +81,43 @@ def autocast(route: str) -> Iterator[None]:
 
     with torch.autocast("cpu", dtype=torch.bfloat16):
         yield
+
+
+_threads = {"active": 0, "saved": 0}
+_THREADS_LOCK = threading.Lock()
+
+
+def busy_machine() -> bool:
+    """True when the 1-minute load average is at or above the core count (as Search routes)."""
+    try:
+        return os.getloadavg()[0] >= (os.cpu_count() or 1)
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def load_aware_threads() -> Iterator[None]:
+    """One torch thread while the machine is busy, torch's default otherwise.
+
+    Measured here (docs/benchmarks.md): with the load average above the core count, two torch
+    threads made all-MiniLM-L6-v2 2-3× *slower* than one (OpenMP threads spin-wait for a core).
+    Nested and concurrent uses share one saved value, restored when the last one ends.
+    """
+    import torch
+
+    with _THREADS_LOCK:
+        if _threads["active"] == 0:
+            _threads["saved"] = torch.get_num_threads()
+            if busy_machine():
+                torch.set_num_threads(1)
+        _threads["active"] += 1
+    try:
+        yield
+    finally:
+        with _THREADS_LOCK:
+            _threads["active"] -= 1
+            if _threads["active"] == 0:
+                torch.set_num_threads(_threads["saved"])
 
 
 def neighbor_agreement(reference: np.ndarray, candidate: np.ndarray, *, k: int = 10) -> float:

@@ -12,10 +12,12 @@ So the libraries pages need are imported here, one after the other, under a proc
 first, and a second thread waits for that import to finish), and the launcher behind ``make run``
 (``components/launch.py``) calls it before the server answers its health check. The slow extras
 (torch + sentence-transformers, umap + numba's compiled code) are paid by
-:func:`start_background` in a daemon thread at server start, never in a visitor's request.
+:func:`start_background` in a daemon thread started with the server, which works after the
+first visitor's page and between page scripts, never inside a visitor's request.
 """
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import sys
@@ -81,9 +83,53 @@ def import_core(names: Iterable[str] = CORE_MODULES) -> float:
 Step = tuple[str, Callable[[], object], bool]  # (label, work, holds the lock: True for imports)
 
 
-def _warm_slow(steps: Iterable[Step]) -> None:
+# Streamlit names the thread that runs a page script so (streamlit/runtime/scriptrunner).
+SCRIPT_THREAD = "ScriptRunner.scriptThread"
+QUIET_SECONDS = 5.0  # no page script for this long before a warm-up step starts
+
+
+def wait_until_idle(*, quiet: float = 1.0, max_wait: float = 60.0) -> float:
+    """Wait until no page script has run for ``quiet`` seconds (at most ``max_wait``); returns the wait.
+
+    On 2 cores a background import competes with a visitor's request for the GIL and the CPU
+    (measured: the first Map took ~2x longer while torch was being imported), so the warm-up
+    works between requests, not during them.
+    """
+    started = time.monotonic()
+    idle_since = time.monotonic()
+    while time.monotonic() - started < max_wait:
+        if any(t.name == SCRIPT_THREAD for t in threading.enumerate()):
+            idle_since = time.monotonic()
+        elif time.monotonic() - idle_since >= quiet:
+            break
+        time.sleep(0.1)
+    return time.monotonic() - started
+
+
+def wait_for_first_page(*, max_wait: float = 30.0) -> float:
+    """Wait until a first page script has started (at most ``max_wait`` s); returns the wait.
+
+    The first visitor usually arrives right after `make run` prints its URL; the warm-up starts
+    after that visitor's page (``wait_until_idle``), or after ``max_wait`` seconds without one.
+    """
+    started = time.monotonic()
+    while time.monotonic() - started < max_wait:
+        if any(t.name == SCRIPT_THREAD for t in threading.enumerate()):
+            break
+        time.sleep(0.1)
+    return time.monotonic() - started
+
+
+def _warm_slow(steps: Iterable[Step], *, first_page_wait: float = 0.0) -> None:
     log: list[str] = _state["log"]  # type: ignore[assignment]
+    with contextlib.suppress(AttributeError, OSError):  # Linux: a thread has its own nice value
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)  # the browser drawing the page goes first
+    if first_page_wait:
+        wait_for_first_page(max_wait=first_page_wait)
     for label, step, locked in steps:
+        # the browser still draws for a few seconds after a script ends (plotly.js, WebGL): measured,
+        # a warm-up started 1 s after the Map's script made its first chart 2-3x slower to appear
+        wait_until_idle(quiet=QUIET_SECONDS)
         started = time.perf_counter()
         try:
             if locked:
@@ -107,8 +153,9 @@ def default_steps() -> list[Step]:
     return steps + [("umap import", project._umap_class, True), ("umap compile", project.warm_up_umap, False)]
 
 
-def start_background(steps: Iterable[Step] | None = None) -> threading.Thread:
-    """Start (once per process) a daemon thread that pays the slow imports and compilation.
+def start_background(steps: Iterable[Step] | None = None, *, first_page_wait: float = 30.0) -> threading.Thread:
+    """Start (once per process) a daemon thread that pays the slow imports and compilation,
+    after the first visitor's page (or ``first_page_wait`` seconds without one).
 
     Each step holds the lock while it runs, so a request that needs the same library through
     :func:`require` waits for it rather than importing it a second time in parallel.
@@ -118,7 +165,8 @@ def start_background(steps: Iterable[Step] | None = None) -> threading.Thread:
         if isinstance(thread, threading.Thread):
             return thread
         thread = threading.Thread(target=_warm_slow, args=(list(steps or default_steps()),),
-                                  name="embedscape-warmup", daemon=True)
+                                  kwargs={"first_page_wait": first_page_wait}, name="embedscape-warmup",
+                                  daemon=True)
         _state["background"] = thread
         thread.start()
         return thread

@@ -23,6 +23,7 @@ from engine.errors import EmbedscapeError
 
 # One module per area; each adds its name here.
 COMMAND_MODULES: tuple[str, ...] = ("engine.cli.core", "engine.cli.project", "engine.cli.search", "engine.cli.bias", "engine.cli.axes",
+                                    "engine.cli.compare", "engine.cli.geometry",
                                      "engine.cli.check")
 
 

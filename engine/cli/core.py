@@ -168,6 +168,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     ]}
     emit(args, payload, lambda p: f"workspace: {p['workspace']}\n" + ("\n".join(
         f"{c['corpus_id']}  {c['name']:<24} {c['rows']:>8,} rows  models: {', '.join(c['models']) or '-'}"
+        + (f"  (also named: {', '.join(c['aliases'])})" if c["aliases"] else "")
         for c in p["corpora"]) or "(no corpora)"))
     return 0
 

@@ -131,3 +131,19 @@ def test_loaded_box_does_not_outlive_a_new_error_or_its_deleted_corpus(home: App
     assert not home.exception, home.exception
     assert not store.has_corpus(uploaded)
     assert "stale-box-check" not in _messages(home)
+
+
+def test_home_says_how_many_texts_the_model_cut_after_embedding(home: AppTest):
+    """Issue 8 §2.9: "Truncated 0" although most abstracts were longer than the model reads."""
+    words = "central banks raised interest rates again as inflation stayed above target".split()
+    long_lines = [" ".join(words[(i + j) % len(words)] for j in range(170)) for i in range(4)]
+    lines = long_lines + ["A short line about rain.", "Another short line about sun."]
+    _upload(home, "long-abstracts.txt", ("\n".join(lines) + "\n").encode())
+    home.button(key="home_use_upload").click().run()
+    corpus_id = home.session_state[state.CORPUS_ID]
+    home.multiselect(key=f"home_models_{corpus_id}").set_value(["minilm-l3", "glove-50d"])
+    home.button(key="FormSubmitter:home_embed_form-Embed").click().run()
+    assert not home.exception, home.exception
+    warnings = [w.value for w in home.warning if "tokens" in w.value]
+    assert len(warnings) == 1  # MiniLM-L3 only: GloVe reads every word
+    assert "4 of 6 texts" in warnings[0] and "first 128 tokens" in warnings[0]

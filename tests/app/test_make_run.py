@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shlex
 import subprocess
-import sys
 import urllib.request
 
 from tests.conftest import ROOT
@@ -26,9 +25,9 @@ def test_make_run_imports_the_libraries_before_the_server_answers(store):
     from tests.browser.conftest import server_log, streamlit_server
 
     command = _run_command()
-    launcher = command[1:command.index("run")]  # `-m components.launch`, run with this interpreter
-    assert launcher == ["-m", "components.launch"]
-    with streamlit_server(store.root, command=[sys.executable, *launcher, "run"]) as url:
+    launcher = command[1:command.index("run") + 1]  # `-m components.launch run`, with this interpreter
+    assert launcher == ["-m", "components.launch", "run"]
+    with streamlit_server(store.root, how=tuple(launcher)) as url:
         assert urllib.request.urlopen(f"{url}/_stcore/health", timeout=5).read() == b"ok"
         text = server_log(url).read_text()
     # the launcher's line comes before Streamlit's own "You can now view" banner

@@ -6,13 +6,7 @@ stored is visible to the app). Screenshots go to tests/browser/screenshots/ for 
 from __future__ import annotations
 
 import contextlib
-import os
-import socket
-import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,51 +23,20 @@ LAUNCH_ARGS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def server_log(url: str) -> Path:
     """Where :func:`streamlit_server` writes the server's output for ``url``."""
     return Path(tempfile.gettempdir()) / f"embedscape-streamlit-{url.rsplit(':', 1)[1]}.log"
 
 
 @contextlib.contextmanager
-def streamlit_server(workspace: Path, *, command: list[str] | None = None) -> Iterator[str]:
-    """Run `streamlit run app.py` (or ``command`` + its options) on a free port with ``workspace``;
-    yields the base URL once `/_stcore/health` answers, and always stops the server."""
-    port = _free_port()
-    env = {**os.environ, "EMBEDSCAPE_HOME": str(workspace), "HF_HUB_OFFLINE": "1"}
-    url = f"http://127.0.0.1:{port}"
-    log = open(server_log(url), "w")
-    process = subprocess.Popen(
-        [*(command or [sys.executable, "-m", "streamlit", "run"]), str(ROOT / "app.py"),
-         "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.3)
-        else:
-            raise RuntimeError(f"streamlit did not become healthy; see {log.name}")
+def streamlit_server(workspace: Path, *, how: tuple[str, ...] | None = None) -> Iterator[str]:
+    """`streamlit run app.py` (or ``how``, e.g. components.launch.LAUNCH) with ``workspace``; yields
+    the base URL once healthy; the server's output goes to :func:`server_log`."""
+    from components.launch import PLAIN, free_port, running_server
+
+    port = free_port()
+    with running_server(workspace, how=how or PLAIN, port=port, log=server_log(f"http://127.0.0.1:{port}")) as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
-
-
 @pytest.fixture(scope="session")
 def app_url(store) -> str:
     """Base URL of a live `streamlit run app.py` using the session workspace."""
