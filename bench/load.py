@@ -16,6 +16,7 @@ summary (``--out``) and prints a Markdown table for docs/reliability.md.
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import contextlib
 import json
 import os
@@ -226,7 +227,9 @@ def run(sessions: int, *, workspace: Path, settle_seconds: float = 60.0, prepare
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
         started = time.perf_counter()
-        results = asyncio.run(visit_all(url, sessions))
+        # Its own thread and event loop: the caller may already run one (pytest's sync Playwright fixture).
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            results = pool.submit(asyncio.run, visit_all(url, sessions)).result()
         wall = time.perf_counter() - started
         stop.set()
         sampler.join()

@@ -38,15 +38,19 @@ def _upload(page, url: str, path: Path, name: str) -> None:
     wait_for_app(page)
 
 
-def _options(page, selectbox) -> str:
+def _open(page, selectbox) -> None:
     selectbox.scroll_into_view_if_needed()
     for _ in range(3):  # the first click can land while an expander is still opening
         selectbox.get_by_role("combobox").click()
         try:
             page.get_by_role("option").first.wait_for(timeout=10_000)
-            break
+            return
         except Exception:
             page.keyboard.press("Escape")
+
+
+def _options(page, selectbox) -> str:
+    _open(page, selectbox)
     options = " ".join(page.get_by_role("option").all_inner_texts())
     page.keyboard.press("Escape")
     return options
@@ -107,7 +111,7 @@ def test_two_visitors_each_see_only_their_own_corpus(browser, demo_url, tmp_path
 
         # Delete: Bob deletes his corpus; Alice's is untouched
         _workspace_text(bob)
-        bob.get_by_test_id("stSelectbox").filter(has_text="Corpus to delete").get_by_role("combobox").click()
+        _open(bob, bob.get_by_test_id("stSelectbox").filter(has_text="Corpus to delete"))
         bob.get_by_role("option", name=re.compile("bob-corpus")).click()
         bob.get_by_text("I am sure").click()
         bob.get_by_role("button", name="Delete", exact=True).click()
@@ -119,7 +123,7 @@ def test_two_visitors_each_see_only_their_own_corpus(browser, demo_url, tmp_path
         assert "alice-corpus" in _sidebar_options(alice)
 
         # Share: Alice makes a link; Bob (a new tab of his) opens it and now has a copy
-        alice.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").first.get_by_role("combobox").click()
+        _open(alice, alice.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").first)
         alice.get_by_role("option", name=re.compile("alice-corpus")).click()  # a reload opened the default corpus
         wait_for_app(alice)
         alice.get_by_role("button", name="Share this corpus").click()
