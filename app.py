@@ -9,7 +9,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from components import home_view, sidebar, state
+from components import home_view, sidebar, state, visitor
 from components import resources as res
 from components.feedback import escape_markdown, user_errors
 from engine.demo import DEFAULT_DEMO_ID, DEMOS
@@ -56,6 +56,7 @@ if corpus_id is None or not res.store().has_corpus(corpus_id):
 corpus = res.corpus(corpus_id)
 with st.expander(f"Preview of **{escape_markdown(corpus.name)}** · {len(corpus):,} rows", expanded=False):
     home_view.render_preview(corpus)
+visitor.share_button(corpus_id)  # demo mode, the visitor's own corpora only
 
 st.header("2 · Embed it", divider="gray")
 home_view.render_cancelled_run()

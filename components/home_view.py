@@ -8,14 +8,15 @@ import polars as pl
 import streamlit as st
 
 from components import resources as res
-from components import state
+from components import state, visitor
 from components.feedback import escape_markdown, progress_phases
 from components.sidebar import page_label
 from engine.config import Settings
 from engine.corpus import build_corpus, guess_text_column, text_column_candidates
 from engine.demo import DEMOS, DemoCorpus, load_demo
 from engine.errors import EmbedscapeError
-from engine.models import DEFAULT_MODEL_IDS, REGISTRY, resolve_models
+from engine.models import DEFAULT_MODEL_IDS, REGISTRY
+from engine.visitors import allowed_model
 from engine.types import Corpus, IngestReport
 
 PAGE_BLURBS = {
@@ -158,15 +159,15 @@ def embed_form(corpus: Corpus) -> None:
     with st.form("home_embed_form", border=True):
         chosen = st.multiselect(
             "Models",
-            options=list(DEFAULT_MODEL_IDS),
-            default=_default_models(corpus, embedded),
+            options=visitor.offered_models(DEFAULT_MODEL_IDS),  # demo mode: the allow-list
+            default=[m for m in _default_models(corpus, embedded) if m in visitor.offered_models(DEFAULT_MODEL_IDS)],
             format_func=lambda m: f"{REGISTRY[m].display_name} · {REGISTRY[m].kind}, {REGISTRY[m].dimension}d"
             + (" ✓ embedded" if m in embedded else ""),
             key=f"home_models_{corpus.corpus_id}",  # per corpus, so defaults follow the active corpus
             help="Bundled models work offline. Sentence models read whole texts; GloVe averages word vectors "
             "(unknown words are reported); TF-IDF + SVD is a word-overlap baseline with no learned meaning.",
         )
-        other = st.text_input(
+        other = "" if not visitor.free_model_names() else st.text_input(  # demo mode: the allow-list only
             "Other sentence-transformers models (optional)",
             key="home_other_models",
             placeholder="e.g. sentence-transformers/all-mpnet-base-v2",
@@ -200,7 +201,7 @@ def run_embedding(corpus: Corpus, names: list[str]) -> None:
 
     summaries: list[dict[str, Any]] = []
     try:
-        specs = resolve_models(names)
+        specs = [allowed_model(name, Settings.from_env()) for name in names]  # demo mode: the allow-list only
     except EmbedscapeError as exc:
         st.error(escape_markdown(exc), icon="⚠️")
         return
@@ -211,7 +212,8 @@ def run_embedding(corpus: Corpus, names: list[str]) -> None:
         st.session_state[_EMBED_RUN]["running"] = spec.display_name
         update, phase, finish = progress_phases(f"Embedding with {spec.display_name}")
         try:
-            result = embed_corpus(corpus, spec, store=res.store(), progress=update, on_phase=phase)
+            with visitor.heavy_job(f"Embedding with {spec.display_name}", embedding=True):
+                result = embed_corpus(corpus, spec, store=res.store(), progress=update, on_phase=phase)
         except EmbedscapeError as exc:
             finish()
             st.error(escape_markdown(f"{spec.display_name}: {exc}"), icon="⚠️")
@@ -291,7 +293,8 @@ def render_page_links(pages_dir: Path, *, enabled: bool) -> None:
 def render_workspace() -> None:
     store = res.store()
     manifests = store.list_corpora()
-    st.caption(f"Folder: `{store.root}` (set `EMBEDSCAPE_HOME` or `--workspace` to move it).")
+    if visitor.show_workspace_path():
+        st.caption(f"Folder: `{store.root}` (set `EMBEDSCAPE_HOME` or `--workspace` to move it).")
     if not manifests:
         st.write("Nothing stored yet.")
         return
@@ -300,7 +303,10 @@ def render_workspace() -> None:
         "rows": m["n_rows"],
         "models": ", ".join(sorted(m.get("embeddings", {}))) or "-", "created": m.get("created", ""),
     } for m in manifests]), hide_index=True, width="stretch")
-    labels = {m["corpus_id"]: f"{m['name']} ({m['corpus_id']})" for m in manifests}
+    deletable = [m for m in manifests if not visitor.is_shared_demo(store, m["corpus_id"])]  # demo mode
+    if not deletable:
+        return
+    labels = {m["corpus_id"]: f"{m['name']} ({m['corpus_id']})" for m in deletable}
     left, right = st.columns([3, 1])
     target = left.selectbox("Corpus to delete", options=list(labels), format_func=labels.__getitem__,
                             key="home_delete_target", help="Deletes the corpus, its embeddings and derived maps.")

@@ -28,14 +28,32 @@ LAUNCH = ("-m", "components.launch", "run")  # what `make run` uses
 def main(argv: list[str] | None = None) -> int:
     warmup.import_core()  # already done by importing the `components` package
     warmup.start_background()
+    _prepare_hosting()
     seconds = warmup.report()["core_seconds"] or 0.0
     print(f"embedscape: libraries imported ({seconds:.1f} s); torch, sentence-transformers and UMAP warm up "
           "in the background once the first page is served",
           file=sys.stderr, flush=True)
     from streamlit.web import cli
 
-    sys.argv = ["streamlit", *(sys.argv[1:] if argv is None else argv)]
+    args = list(sys.argv[1:] if argv is None else argv)
+    sys.argv = ["streamlit", *args[:2], *_hosting_flags(), *args[2:]]  # the command line's own options win
     return cli.main()
+
+
+def _prepare_hosting() -> None:
+    """Crash debris cleaned, idle visitors expired and (demo mode) demo corpora ready before serving."""
+    from engine.config import Settings
+    from engine.hosting import startup
+    from engine.store import Store
+
+    done = startup(Store.open_default().root, Settings.from_env())
+    print(f"embedscape: start-up {done}", file=sys.stderr, flush=True)
+
+
+def _hosting_flags() -> list[str]:
+    from engine.config import Settings, streamlit_flags
+
+    return streamlit_flags(Settings.from_env())
 
 
 def free_port() -> int:

@@ -10,20 +10,50 @@ from typing import Any
 
 import streamlit as st
 
+from engine import jobs
+from engine.config import Settings
 from engine.store import Store
 from engine.types import Corpus, Embeddings
 
+# Hosted demo (issue 12): every cache is bounded in entries, and in demo mode entries also expire
+# (``EMBEDSCAPE_CACHE_TTL_SECONDS``), so a crowd of visitors cannot grow the process without bound.
+_TTL = Settings.from_env().cache_ttl_seconds or None
 
-@st.cache_resource(show_spinner=False)
-def store() -> Store:
-    """The workspace (``EMBEDSCAPE_HOME`` or the user cache dir)."""
+
+@st.cache_resource(show_spinner=False, max_entries=1)
+def workspace() -> Store:
+    """The whole workspace (``EMBEDSCAPE_HOME`` or the user cache dir)."""
     return Store.open_default()
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
-def corpus(corpus_id: str) -> Corpus:
-    """A stored corpus; shared, read-only."""
+def store() -> Store:
+    """The workspace as this visitor sees it: all of it locally, demo corpora + their own in demo mode."""
+    from components.visitor import scoped
+
+    return scoped(workspace())
+
+
+def _allowed(model_id: str) -> str:
+    """Demo mode: only allow-listed models load (engine.visitors.allowed_model)."""
+    from engine.visitors import allowed_model
+
+    allowed_model(model_id, Settings.from_env())
+    return model_id
+
+
+@st.cache_resource(show_spinner=False, max_entries=8, ttl=_TTL)
+def _stored_corpus(corpus_id: str) -> Corpus:
     return store().load_corpus(corpus_id)
+
+
+def corpus(corpus_id: str) -> Corpus:
+    """A stored corpus; shared, read-only. Its content is keyed by its hash; its name is this visitor's
+    (two demo visitors who upload the same file see their own names, never each other's)."""
+    import dataclasses
+
+    name = store().manifest(corpus_id)["name"]  # raises unless the corpus is in this visitor's scope
+    loaded = _stored_corpus(corpus_id)
+    return loaded if loaded.name == name else dataclasses.replace(loaded, name=name)
 
 
 def manifest(corpus_id: str) -> dict[str, Any]:
@@ -35,15 +65,15 @@ def embedded_model_ids(corpus_id: str) -> list[str]:
     return list(manifest(corpus_id).get("embeddings", {}))
 
 
-@st.cache_resource(show_spinner="Loading model…", max_entries=6)
+@st.cache_resource(show_spinner="Loading model…", max_entries=6, ttl=_TTL)
 def encoder(model_id: str) -> Any:
     """A pretrained encoder, loaded and warmed once per process."""
     from engine.models import load_encoder, resolve_model
 
-    return load_encoder(resolve_model(model_id), models_dir=store().models_dir)
+    return load_encoder(resolve_model(_allowed(model_id)), models_dir=workspace().models_dir)
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
+@st.cache_resource(show_spinner=False, max_entries=16, ttl=_TTL)
 def embeddings(corpus_id: str, model_id: str) -> Embeddings:
     """Stored vectors (memory-mapped, read-only). Raises StoreError if not embedded yet."""
     from engine.embed import load_embeddings
@@ -53,22 +83,25 @@ def embeddings(corpus_id: str, model_id: str) -> Embeddings:
 
 def clear_corpus_caches() -> None:
     """After a delete: drop cached corpora and embeddings so nothing stale is served."""
-    corpus.clear()
+    _stored_corpus.clear()
     embeddings.clear()
     index.clear()  # Search
     bm25.clear()  # Search
 
 
-@st.cache_resource(show_spinner="Reading the file…", max_entries=2)
+@st.cache_resource(show_spinner="Reading the file…", max_entries=1, ttl=_TTL, scope="session")
 def raw_table(data: bytes, filename: str) -> Any:
-    """A parsed upload (engine.corpus.RawTable), kept while the user picks the text column."""
+    """A parsed upload (engine.corpus.RawTable), kept while the user picks the text column.
+
+    Session-scoped, one entry: a closed tab or the next upload releases the parsed table.
+    """
     from engine.corpus import read_table
 
     return read_table(data, filename=filename)
 
 
 # -- Search (engine.index, engine.search) ----------------------------------------------------------
-@st.cache_resource(show_spinner="Building the search index…", max_entries=8)
+@st.cache_resource(show_spinner="Building the search index…", max_entries=8, ttl=_TTL)
 def index(corpus_id: str, model_id: str) -> Any:
     """The corpus's search index in one model (engine.index.SearchIndex); shared, never mutated.
 
@@ -76,18 +109,22 @@ def index(corpus_id: str, model_id: str) -> Any:
     """
     from engine.index import build_index
 
-    return build_index(embeddings(corpus_id, model_id), store=store())
+    vectors = embeddings(corpus_id, model_id)  # other caches first: a queued job never waits on a cache lock
+    with jobs.heavy("Building the search index"):
+        return build_index(vectors, store=store())
 
 
-@st.cache_resource(show_spinner="Indexing keywords (BM25)…", max_entries=4)
+@st.cache_resource(show_spinner="Indexing keywords (BM25)…", max_entries=4, ttl=_TTL)
 def bm25(corpus_id: str) -> Any:
     """The corpus's BM25 keyword index (engine.search.BM25Index); shared, never mutated."""
     from engine.search import build_bm25
 
-    return build_bm25(corpus(corpus_id))
+    loaded = corpus(corpus_id)
+    with jobs.heavy("Indexing keywords"):
+        return build_bm25(loaded)
 
 
-@st.cache_resource(show_spinner="Indexing the model's vocabulary…", max_entries=2)
+@st.cache_resource(show_spinner="Indexing the model's vocabulary…", max_entries=2, ttl=_TTL)
 def vocabulary(model_id: str) -> Any:
     """A word model's whole vocabulary as a searchable space (engine.search.Vocabulary)."""
     from engine.search import build_vocabulary
@@ -98,22 +135,22 @@ def vocabulary(model_id: str) -> Any:
 # -- Bias (engine.bias: directions, WEAT, debias preview) --------------------------------------------
 # ``lexical_corpus_id`` is only set for the TF-IDF baseline, whose vocabulary is fitted per corpus;
 # word and sentence models share one embedder per (model, templates) across corpora.
-@st.cache_resource(show_spinner=False, max_entries=8)  # cheap: the model loads on first use (page status)
+@st.cache_resource(show_spinner=False, max_entries=8, ttl=_TTL)  # cheap: the model loads on first use (page status)
 def bias_embedder(model_id: str, templates: tuple[str, ...], lexical_corpus_id: str | None) -> Any:
     """An engine.bias.WordEmbedder (thread-safe, remembers words it has embedded)."""
     from engine.bias import WordEmbedder
 
     lexical = corpus(lexical_corpus_id) if lexical_corpus_id else None
-    return WordEmbedder(model_id, store=store(), templates=templates, corpus=lexical)
+    return WordEmbedder(_allowed(model_id), store=store(), templates=templates, corpus=lexical)
 
 
-@st.cache_resource(show_spinner="Embedding a reference vocabulary of frequent words…", max_entries=8)
+@st.cache_resource(show_spinner="Embedding a reference vocabulary of frequent words…", max_entries=8, ttl=_TTL)
 def bias_vocabulary(model_id: str, templates: tuple[str, ...], lexical_corpus_id: str | None, size: int) -> Any:
     """Frequent words in the model's space (baselines, neighbours, the clustering check); read-only."""
     return bias_embedder(model_id, templates, lexical_corpus_id).vocabulary(size)
 
 
-@st.cache_data(show_spinner="Finding the direction…", max_entries=32)
+@st.cache_data(show_spinner="Finding the direction…", max_entries=32, ttl=_TTL)
 def bias_direction(model_id: str, templates: tuple[str, ...], lexical_corpus_id: str | None, spec: Any) -> Any:
     """engine.bias.direction_report for a DirectionSpec (a small frozen dataclass)."""
     from engine.bias import direction_report
@@ -122,7 +159,7 @@ def bias_direction(model_id: str, templates: tuple[str, ...], lexical_corpus_id:
     return direction_report(bias_embedder(model_id, templates, lexical_corpus_id), spec, pool=pool)
 
 
-@st.cache_resource(show_spinner="Ranking the corpus along the direction…", max_entries=16)
+@st.cache_resource(show_spinner="Ranking the corpus along the direction…", max_entries=16, ttl=_TTL)
 def bias_corpus_ranking(corpus_id: str, model_id: str, templates: tuple[str, ...], lexical_corpus_id: str | None,
                         spec: Any) -> Any:
     """engine.axes.Ranking of the corpus along the direction (a bias direction is a plain axis); read-only."""
@@ -132,7 +169,7 @@ def bias_corpus_ranking(corpus_id: str, model_id: str, templates: tuple[str, ...
     return rank(report.direction.axis, embeddings(corpus_id, model_id))
 
 
-@st.cache_data(show_spinner="Running WEAT…", max_entries=64)
+@st.cache_data(show_spinner="Running WEAT…", max_entries=64, ttl=_TTL)
 def bias_weat(model_id: str, templates: tuple[str, ...], lexical_corpus_id: str | None, query: Any,
               n_permutations: int, seed: int) -> Any:
     """engine.bias.run_weat for a WeatQuery (a small frozen dataclass)."""
@@ -142,7 +179,7 @@ def bias_weat(model_id: str, templates: tuple[str, ...], lexical_corpus_id: str 
     return run_weat(embedder, query, n_permutations=n_permutations, seed=seed)
 
 
-@st.cache_data(show_spinner="Running every bundled WEAT…", max_entries=16)
+@st.cache_data(show_spinner="Running every bundled WEAT…", max_entries=16, ttl=_TTL)
 def bias_weat_all(model_id: str, templates: tuple[str, ...], lexical_corpus_id: str | None,
                   n_permutations: int, seed: int) -> Any:
     """Every bundled WEAT test: a list of (test_id, WeatResult or the error message)."""
@@ -159,7 +196,7 @@ def bias_weat_all(model_id: str, templates: tuple[str, ...], lexical_corpus_id: 
     return out
 
 
-@st.cache_data(show_spinner="Debiasing a copy of the vocabulary…", max_entries=8)
+@st.cache_data(show_spinner="Debiasing a copy of the vocabulary…", max_entries=8, ttl=_TTL)
 def bias_debias(model_id: str, templates: tuple[str, ...], lexical_corpus_id: str | None, spec: Any) -> Any:
     """engine.bias.debias_preview for a DebiasSpec; the shared vectors are never modified."""
     from engine.bias import debias_preview
@@ -169,13 +206,19 @@ def bias_debias(model_id: str, templates: tuple[str, ...], lexical_corpus_id: st
 
 
 # -- Map (projections, clusters, neighbours) -------------------------------------------------------
-@st.cache_resource(show_spinner=False, max_entries=16)
+@st.cache_resource(show_spinner=False, max_entries=16, ttl=_TTL)
 def projection(corpus_id: str, model_id: str, spec: Any) -> Any:
     """engine.project.project for a ProjectionSpec: loaded from the store if computed before
     (by the app or `python -m engine project`), else computed and stored. Shared, read-only."""
     from engine.project import project
+    from engine.project import stored_projection as find
 
-    return project(embeddings(corpus_id, model_id), **spec.kwargs(), store=store())
+    vectors = embeddings(corpus_id, model_id)
+    stored = find(vectors, store=store(), **spec.kwargs())
+    if stored is not None:  # a precomputed map never waits in the queue
+        return stored
+    with jobs.heavy("Building the map"):
+        return project(vectors, **spec.kwargs(), store=store())
 
 
 def compute_projection(corpus_id: str, model_id: str, spec: Any, *, phase: Any = None) -> Any:
@@ -193,18 +236,19 @@ def stored_projection(corpus_id: str, model_id: str, spec: Any) -> Any:
     return find(embeddings(corpus_id, model_id), store=store(), **spec.kwargs())
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
+@st.cache_resource(show_spinner=False, max_entries=16, ttl=_TTL)
 def clusters(corpus_id: str, model_id: str, spec: Any, projection_spec: Any) -> Any:
     """engine.cluster.cluster_embeddings for a ClusterSpec (on the map of ``projection_spec`` when
     its space is "map"); stored in the workspace, shared, read-only."""
     from engine.cluster import cluster_embeddings
 
     layout = projection(corpus_id, model_id, projection_spec) if spec.space == "map" else None
-    return cluster_embeddings(embeddings(corpus_id, model_id), corpus(corpus_id).texts, projection=layout,
-                              **spec.kwargs(), store=store())
+    vectors, texts = embeddings(corpus_id, model_id), corpus(corpus_id).texts
+    with jobs.heavy("Finding clusters"):
+        return cluster_embeddings(vectors, texts, projection=layout, **spec.kwargs(), store=store())
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+@st.cache_data(show_spinner=False, max_entries=256, ttl=_TTL)
 def neighbors(corpus_id: str, model_id: str, row: int, k: int) -> tuple[list[int], list[float]]:
     """Exact cosine neighbours of one row in the full embedding space: (rows, similarities)."""
     from engine.project import nearest_neighbors
@@ -223,7 +267,7 @@ def axis_recipe_json(recipe: Any) -> str:
     return recipe_json(recipe)
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(show_spinner=False, max_entries=1, ttl=_TTL)
 def axis_presets() -> list[Any]:
     """The bundled axis presets (engine.axes.AxisPreset: a ``poles`` recipe + description)."""
     from engine.axes import load_presets
@@ -231,7 +275,7 @@ def axis_presets() -> list[Any]:
     return load_presets()
 
 
-@st.cache_resource(show_spinner="Fitting the axis…", max_entries=64)
+@st.cache_resource(show_spinner="Fitting the axis…", max_entries=64, ttl=_TTL)
 def axis_fit(corpus_id: str, model_id: str, recipe_json: str) -> Any:
     """engine.axes.AxisFit for a recipe in one model (pole texts are embedded once, here)."""
     import json
@@ -242,7 +286,7 @@ def axis_fit(corpus_id: str, model_id: str, recipe_json: str) -> Any:
                                 embeddings=embeddings(corpus_id, model_id))
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
+@st.cache_resource(show_spinner=False, max_entries=64, ttl=_TTL)
 def axis_ranking(corpus_id: str, model_id: str, recipe_json: str) -> Any:
     """engine.axes.Ranking of every item along the recipe's axis in one model."""
     from engine.axes import rank
@@ -250,7 +294,7 @@ def axis_ranking(corpus_id: str, model_id: str, recipe_json: str) -> Any:
     return rank(axis_fit(corpus_id, model_id, recipe_json).axis, embeddings(corpus_id, model_id))
 
 
-@st.cache_resource(show_spinner="Bootstrapping the poles…", max_entries=16)
+@st.cache_resource(show_spinner="Bootstrapping the poles…", max_entries=16, ttl=_TTL)
 def axis_band(corpus_id: str, model_id: str, recipe_json: str, n_resamples: int) -> Any:
     """engine.axes.StabilityBand: each item's 5-95% rank interval over pole resamples."""
     from engine.axes import stability_band
@@ -266,7 +310,7 @@ def axis_band_plan(corpus_id: str, model_id: str, recipe_json: str, n_resamples:
     return band_plan(axis_fit(corpus_id, model_id, recipe_json), n_resamples)
 
 
-@st.cache_data(show_spinner="Fitting probes on few and on all labelled items…", max_entries=32)
+@st.cache_data(show_spinner="Fitting probes on few and on all labelled items…", max_entries=32, ttl=_TTL)
 def axis_few_vs_all(corpus_id: str, model_id: str, column: str, k: int) -> dict[str, Any]:
     """engine.axes.few_vs_all_rankability for a numeric column (held-out Spearman, k vs all)."""
     from engine.axes import few_vs_all_rankability
@@ -275,7 +319,7 @@ def axis_few_vs_all(corpus_id: str, model_id: str, column: str, k: int) -> dict[
                                   column=column, k=k)
 
 
-@st.cache_resource(show_spinner="Rebuilding the axis in each model…", max_entries=16)
+@st.cache_resource(show_spinner="Rebuilding the axis in each model…", max_entries=16, ttl=_TTL)
 def axis_comparison(corpus_id: str, model_ids: tuple[str, ...], recipe_json: str, top: int) -> dict[str, Any]:
     """engine.axes.compare_rankings of one recipe rebuilt in each model (read-only result)."""
     from engine.axes import compare_rankings
@@ -304,7 +348,7 @@ def delete_axis(corpus_id: str, name_or_key: str) -> None:
     delete(store(), corpus_id, name_or_key)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_data(show_spinner=False, max_entries=16, ttl=_TTL)
 def numeric_axis_columns(corpus_id: str) -> list[str]:
     """Metadata columns an axis can be checked against (numeric/boolean, two or more values)."""
     from engine.axes import numeric_columns
@@ -312,7 +356,7 @@ def numeric_axis_columns(corpus_id: str) -> list[str]:
     return numeric_columns(corpus(corpus_id))
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
+@st.cache_resource(show_spinner=False, max_entries=16, ttl=_TTL)
 def axis_ranked_frame(corpus_id: str, model_id: str, recipe_json: str, n_resamples: int) -> Any:
     """rank | id | text | score | (rank_low, rank_high when n_resamples > 0) | metadata, best first."""
     from engine.axes import ranked_frame
@@ -321,7 +365,7 @@ def axis_ranked_frame(corpus_id: str, model_id: str, recipe_json: str, n_resampl
     return ranked_frame(corpus(corpus_id), axis_ranking(corpus_id, model_id, recipe_json), band=band)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_data(show_spinner=False, max_entries=64, ttl=_TTL)
 def axis_rankability(corpus_id: str, model_id: str, recipe_json: str, column: str) -> dict[str, Any]:
     """Spearman between the axis scores and a numeric column (engine.axes.rankability)."""
     from engine.axes import rankability
@@ -348,7 +392,7 @@ def second_axis_recipe_json(corpus_id: str, choice: str) -> str:
     return axis_recipe_json(find_preset(axis_presets(), name).recipe)
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_data(max_entries=16, show_spinner=False, ttl=_TTL)
 def item_labels(corpus_id: str, label_column: str | None, max_chars: int = 80) -> tuple[str, ...]:
     """Plain-text label per row (label column, else the start of the text); escape per context."""
     from engine.labels import item_labels as _labels
@@ -357,7 +401,7 @@ def item_labels(corpus_id: str, label_column: str | None, max_chars: int = 80) -
 
 
 # -- geometry (engine.geometry): ids in, stored reports out; nothing here draws ------------------------
-@st.cache_resource(show_spinner="Computing the geometry figures…", max_entries=16)
+@st.cache_resource(show_spinner="Computing the geometry figures…", max_entries=16, ttl=_TTL)
 def geometry_report(corpus_id: str, model_id: str) -> Any:
     """Every geometry figure for one model (stored by content hash; computed here if not stored)."""
     from engine.geometry import geometry_report as _report
@@ -381,7 +425,7 @@ def geometry_report_stored(corpus_id: str, model_id: str) -> bool:
     return load_report(store(), corpus_id, embeddings(corpus_id, model_id)) is not None
 
 
-@st.cache_resource(show_spinner="Scoring every item against the topics…", max_entries=16)
+@st.cache_resource(show_spinner="Scoring every item against the topics…", max_entries=16, ttl=_TTL)
 def geometry_topics(corpus_id: str, model_id: str, topics_json: str, threshold: float, refine: bool) -> Any:
     """Keyword topics (engine.geometry.topics); ``topics_json`` = JSON {name: [keywords]} in the user's order."""
     import json
@@ -398,7 +442,7 @@ def geometry_topics(corpus_id: str, model_id: str, topics_json: str, threshold: 
     return keyword_topics(json.loads(topics_json), emb.vectors, emb.valid, embed, threshold=threshold, refine=refine)
 
 
-@st.cache_resource(show_spinner="Running the shift tests…", max_entries=16)
+@st.cache_resource(show_spinner="Running the shift tests…", max_entries=16, ttl=_TTL)
 def geometry_shift(corpus_id: str, model_id: str, group_ids: tuple[str, ...], reference: tuple[str, ...] | str,
                    reference_corpus_id: str | None, permutations: int) -> Any:
     """Depth rank-sum + permutation test of the items ``group_ids`` against ``reference``: ids of this
@@ -428,7 +472,7 @@ def geometry_shift(corpus_id: str, model_id: str, group_ids: tuple[str, ...], re
 # left out of the hash. kNN graphs and comparisons are also stored in the workspace by the engine.
 # A cached function must not draw into an element made outside it, so the page first runs
 # ``prepare_comparison`` (uncached, draws progress, stores) when ``comparison_stored`` says it must.
-@st.cache_resource(show_spinner=False, max_entries=16)
+@st.cache_resource(show_spinner=False, max_entries=16, ttl=_TTL)
 def knn_graph(corpus_id: str, model_id: str, k: int) -> Any:
     """engine.knn.KnnGraph of one model (stored once per corpus, model and k); read-only."""
     from engine.knn import knn_graph as build
@@ -453,7 +497,7 @@ def prepare_comparison(corpus_id: str, model_ids: tuple[str, ...], k: int, seed:
     compare_models(store(), corpus(corpus_id), spaces, k=k, seed=seed, progress=progress)
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
+@st.cache_resource(show_spinner=False, max_entries=8, ttl=_TTL)
 def comparison(corpus_id: str, model_ids: tuple[str, ...], k: int, seed: int = 0) -> Any:
     """engine.compare.Comparison of two or more models (read from the store when prepared); read-only."""
     from engine.compare import compare_models
@@ -462,7 +506,7 @@ def comparison(corpus_id: str, model_ids: tuple[str, ...], k: int, seed: int = 0
     return compare_models(store(), corpus(corpus_id), spaces, k=k, seed=seed)
 
 
-@st.cache_data(show_spinner=False, max_entries=128)
+@st.cache_data(show_spinner=False, max_entries=128, ttl=_TTL)
 def compare_item_view(corpus_id: str, model_ids: tuple[str, ...], k: int, row: int,
                       label_column: str | None) -> dict[str, Any]:
     """engine.compare.item_view: model id -> neighbour frame with ranks in the other models."""
@@ -473,7 +517,7 @@ def compare_item_view(corpus_id: str, model_ids: tuple[str, ...], k: int, row: i
     return item_view(graphs, spaces, row, ids=corpus(corpus_id).ids, labels=item_labels(corpus_id, label_column), k=k)
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
+@st.cache_resource(show_spinner=False, max_entries=8, ttl=_TTL)
 def compare_alignment(corpus_id: str, model_ids: tuple[str, ...], spec: Any) -> dict[str, Any]:
     """Every model's stored layout for a ProjectionSpec, Procrustes-aligned onto the first model's."""
     from engine.compare import align_layouts
@@ -481,7 +525,7 @@ def compare_alignment(corpus_id: str, model_ids: tuple[str, ...], spec: Any) -> 
     return align_layouts({m: projection(corpus_id, m, spec).coords for m in model_ids})
 
 
-@st.cache_data(show_spinner="Fitting the linear map on anchors and testing it on held-out items…", max_entries=16)
+@st.cache_data(show_spinner="Fitting the linear map on anchors and testing it on held-out items…", max_entries=16, ttl=_TTL)
 def compare_translation(corpus_id: str, model_a: str, model_b: str, seed: int) -> dict[str, Any]:
     """engine.compare.translate from ``model_a``'s space into ``model_b``'s."""
     from engine.compare import translate
@@ -490,7 +534,7 @@ def compare_translation(corpus_id: str, model_a: str, model_b: str, seed: int) -
     return translate(a.vectors, b.vectors, a.valid & b.valid, model_a=model_a, model_b=model_b, seed=seed)
 
 
-@st.cache_data(show_spinner="Embedding the queries with each model…", max_entries=16)
+@st.cache_data(show_spinner="Embedding the queries with each model…", max_entries=16, ttl=_TTL)
 def compare_queries(corpus_id: str, model_ids: tuple[str, ...], queries: tuple[str, ...], k: int) -> list[dict]:
     """Top-k retrieval agreement of every model pair for the user's queries (engine.compare.query_agreement)."""
     from itertools import combinations

@@ -6,7 +6,7 @@ from pathlib import Path
 import streamlit as st
 
 from components import resources as res
-from components import state
+from components import state, visitor
 from components.feedback import escape_markdown
 from engine.demo import DEFAULT_DEMO_ID
 from engine.models import resolve_model
@@ -52,11 +52,13 @@ def sidebar_context() -> tuple[str | None, tuple[str, ...]]:
     home page). Returns ``(None, ())`` when the workspace holds no corpus yet.
     """
     render_navigation()
+    visitor.frame()  # demo mode: who the visitor is, their scope, their queue position (components/visitor.py)
     manifests = res.store().list_corpora()
     sidebar = st.sidebar
     if not manifests:
         sidebar.info("No corpus yet. Load the demo or upload a file on the Home page.")
-        sidebar.caption(f"Workspace: `{res.store().root}`")
+        if visitor.show_workspace_path():
+            sidebar.caption(f"Workspace: `{res.store().root}`")
         return None, ()
     names = {m["corpus_id"]: f"{m['name']} · {m['n_rows']:,} rows" for m in manifests}
     linked = _corpus_from_link(manifests)
@@ -91,7 +93,8 @@ def sidebar_context() -> tuple[str | None, tuple[str, ...]]:
     else:
         sidebar.warning("This corpus is not embedded yet: pick models and press Embed on the Home page.")
     render_label_picker(corpus_id)
-    sidebar.caption(f"Workspace: `{res.store().root}`")
+    if visitor.show_workspace_path():
+        sidebar.caption(f"Workspace: `{res.store().root}`")
     return corpus_id, state.model_ids()
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine import precision
+from engine import jobs, precision
 from engine.config import Settings
 from engine.encoders import Encoder, LexicalEncoder
 from engine.errors import EmbedCancelled
@@ -248,7 +248,8 @@ def embed_corpus(
     threads = precision.load_aware_threads() if spec.kind == "sentence" else contextlib.nullcontext()
     with threads, precision.autocast(route):
         vectors, valid = embed_texts(
-            texts, encoder, batch_size=settings.batch_size, progress=progress, should_cancel=should_cancel
+            texts, encoder, batch_size=settings.batch_size, progress=progress,
+            should_cancel=should_cancel or jobs.cancelled,  # a closed browser tab stops its embedding (engine.jobs)
         )
     seconds = time.perf_counter() - started
     if on_phase and getattr(encoder, "max_tokens", None):

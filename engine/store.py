@@ -92,9 +92,34 @@ def _atomic_path(target: Path) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
+        _fsync_file(tmp)  # the data reaches the disk before the rename makes it visible (kill -9, power loss)
         os.replace(tmp, target)
+        _fsync_dir(target.parent)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb+") as handle:
+        os.fsync(handle.fileno())
+
+
+def _fsync_dir(directory: Path) -> None:
+    with contextlib.suppress(OSError):  # not every file system lets a directory be opened
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def workspace_texts_hashes(root: Path) -> set[str]:
+    """The texts hashes of every corpus in the workspace, visitors' areas included."""
+    found: set[str] = set()
+    for manifest in [*root.glob("corpora/*/manifest.json"), *root.glob("visitors/*/corpora/*/manifest.json")]:
+        with contextlib.suppress(OSError, ValueError):
+            found.add(json.loads(manifest.read_text()).get("texts_hash"))
+    return found
 
 
 def write_json_atomic(target: Path, payload: Any) -> None:
@@ -138,6 +163,20 @@ class Store:
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root).expanduser()
+
+    @property
+    def label(self) -> str:
+        """How messages name this workspace (a visitor's view never shows a server path)."""
+        return str(self.root)
+
+    def for_visitor(self, token: str) -> "Store":
+        """The store as one hosted-demo visitor sees it (engine.visitors.VisitorStore)."""
+        from engine.visitors import VisitorStore
+
+        return VisitorStore(self.root, token)
+
+    def _corpus_bases(self) -> list[Path]:
+        return [self.root / "corpora"]
 
     @classmethod
     def open_default(cls, workspace: str | Path | None = None) -> "Store":
@@ -240,7 +279,7 @@ class Store:
         manifest = self._read_manifest(corpus_id)
         if manifest is None:
             raise StoreError(
-                f"No corpus {corpus_id!r} in the workspace {str(self.root)!r}. "
+                f"No corpus {corpus_id!r} in the workspace {self.label!r}. "
                 "Run `python -m engine list` to see what is stored, or ingest it again."
             )
         return manifest
@@ -260,14 +299,15 @@ class Store:
 
     def list_corpora(self) -> list[dict[str, Any]]:
         """Manifests of every stored corpus, newest first."""
-        base = self.root / "corpora"
-        if not base.exists():
-            return []
         manifests = []
-        for directory in base.iterdir():
-            if directory.is_dir() and self._read_manifest(directory.name) is not None:
-                self.reconcile(directory.name)
-                manifests.append(self.manifest(directory.name))
+        for base in self._corpus_bases():
+            if not base.exists():
+                continue
+            for directory in base.iterdir():
+                if directory.is_dir() and not directory.name.startswith(".") \
+                        and self._read_manifest(directory.name) is not None:
+                    self.reconcile(directory.name)
+                    manifests.append(self.manifest(directory.name))
         return sorted(manifests, key=lambda m: m.get("created", ""), reverse=True)
 
     def find_corpus(self, name_or_id: str) -> str:
@@ -284,7 +324,7 @@ class Store:
             return matches[0]
         if not matches:
             raise StoreError(
-                f"No corpus named {name_or_id!r} in {str(self.root)!r}. Run `python -m engine list` to see them."
+                f"No corpus named {name_or_id!r} in {self.label!r}. Run `python -m engine list` to see them."
             )
         raise StoreError(f"{name_or_id!r} matches {len(matches)} corpora: {', '.join(matches)}. Use the full id.")
 
@@ -293,7 +333,7 @@ class Store:
         manifest = self.manifest(corpus_id)
         shutil.rmtree(self.corpus_dir(corpus_id))
         texts_key = manifest.get("texts_hash")
-        still_used = {m.get("texts_hash") for m in self.list_corpora()}
+        still_used = workspace_texts_hashes(self.root)  # other visitors' corpora may share these vectors
         if texts_key and texts_key not in still_used:
             shutil.rmtree(self.embeddings_dir(texts_key), ignore_errors=True)
 

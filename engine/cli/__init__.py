@@ -23,7 +23,8 @@ from engine.errors import EmbedscapeError
 
 # One module per area; each adds its name here.
 COMMAND_MODULES: tuple[str, ...] = ("engine.cli.core", "engine.cli.project", "engine.cli.search", "engine.cli.bias", "engine.cli.axes",
-                                    "engine.cli.compare", "engine.cli.geometry")
+                                    "engine.cli.compare", "engine.cli.geometry",
+                                     "engine.cli.check")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from engine.jobs import check_cancelled
 from engine.config import Settings
 from engine.errors import CorpusError, LimitError
 
@@ -148,6 +149,7 @@ class Budget:
 
     def charge(self, *, rows: int, nbytes: int, cells: int) -> None:
         """Count ``rows`` more rows holding ``nbytes`` of decoded data in ``cells`` cells."""
+        check_cancelled()  # a closed browser tab stops its parsing here (engine.jobs)
         self.rows += rows
         self.used_bytes += nbytes + CELL_OVERHEAD * cells
         if self.rows > self.max_rows:

@@ -99,3 +99,14 @@ def wait_for_app(page, timeout: float = 60_000) -> None:
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout
     )
+
+
+@pytest.fixture(scope="session")
+def demo_workspace(tmp_path_factory) -> Path:
+    """A workspace holding one small embedded demo corpus with its map stored (bench.load.prepare_workspace),
+    made once for the demo-mode browser tests (test_demo_browser, test_load)."""
+    from bench.load import prepare_workspace
+
+    workspace = tmp_path_factory.mktemp("demo-workspace")
+    prepare_workspace(workspace)
+    return workspace
