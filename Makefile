@@ -37,7 +37,12 @@ demo: venv
 run: demo
 	$(BIN)/python -m streamlit run app.py --server.port $(PORT)
 
-test-deps: $(VENV)/.installed-dev
+# The optional Ray extra (the app never needs it): installed for the tests so the Ray route really runs.
+$(VENV)/.installed-ray: $(VENV)/.installed requirements-ray.txt
+	$(BIN)/python -m pip install --quiet -r requirements-ray.txt
+	touch $@
+
+test-deps: $(VENV)/.installed-dev $(VENV)/.installed-ray
 	@if [ ! -x /usr/bin/chromium ]; then \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-driver fonts-noto-color-emoji >/dev/null; \
