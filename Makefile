@@ -51,8 +51,15 @@ test-deps: $(VENV)/.installed-dev $(VENV)/.installed-ray
 test: test-deps
 	$(BIN)/python -m pytest
 
+# Every bench script (helpers such as bench/timing.py have no __main__ and are skipped), each printing
+# its table against its baseline; `make bench BENCH="bench/project.py bench/embed.py"` runs a few.
+BENCH ?= $(wildcard bench/*.py)
 bench: venv
-	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
+	@for script in $(BENCH); do \
+		grep -q '__main__' $$script || continue; \
+		echo "== $$script"; \
+		$(BIN)/python $$script || exit 1; \
+	done
 
 clean-venv:
 	rm -rf $(VENV)

@@ -88,7 +88,7 @@ def test_cli_embed_with_ray_then_plain_embed_is_a_cache_hit(local_ray, tmp_path,
     source = tmp_path / "texts.txt"
     source.write_text("\n".join(TEXTS[:24]) + "\n")
     monkeypatch.setenv("EMBEDSCAPE_HOME", str(workspace))  # main() sets it; restored after the test
-    assert main(["embed", str(source), "--models", "minilm-l3", "--ray", "local", "--json",
+    assert main(["embed", str(source), "--models", "minilm-l3", "--ray", "local", "--ray-actors", "1", "--json",
                  "--workspace", str(workspace)]) == 0
     first = json.loads(capsys.readouterr().out)
     assert first["models"][0]["cache_hit"] is False and first["models"][0]["rows"] == 24
