@@ -1,257 +1,82 @@
-"""The Map: a WebGL scatter of a projection, the neighbour panel, and the selection panel.
+"""The Map's Streamlit parts: the chart with its selection callbacks, the open-item panel, the
+selection panel and the exports.
 
-``map_chart`` is a pure builder (arrays in, plotly figure out) that tests can inspect without a
-browser; the ``render_*`` functions draw. Corpus text reaches the browser only escaped and
-truncated (hover) or through Streamlit's text/dataframe elements, which never interpret HTML.
+The figure itself is built by ``components.map_figure`` (pure; re-exported here). Corpus text
+reaches the browser only escaped for plotly (hover, legend, titles) or through Streamlit's
+text/dataframe elements, which never interpret HTML.
 """
 from __future__ import annotations
 
-import html
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import partial
-from typing import Any, Literal
+from typing import Any
 
-import numpy as np
 import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
+from components import item_detail, state
+from components.feedback import escape_markdown
 from components import resources as res
-from components import state
-from engine.cluster import Clustering, cluster_centres, cluster_table, stratified_sample
-from engine.project import Projection
-from engine.types import Corpus
-
-ColorKind = Literal["categorical", "numeric"]
-CLUSTER = "Cluster"
-SCORE_PREFIX = "Score: "
-NONE = "None"
-MAX_LEGEND = 20  # more categories than this: one trace, colours without a legend
-MAX_LABELS = 24  # cluster labels drawn on the map (largest clusters)
-HOVER_CHARS = 80
-PALETTE = (
-    "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f",
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
-    "#393b79", "#637939",
+from components.map_figure import (  # noqa: F401 - re-exported: the Map's public builders
+    CLUSTER,
+    NONE,
+    SCORE_PREFIX,
+    Coloring,
+    color_options,
+    coloring,
+    hover_text,
+    map_chart,
+    plotly_text,
+    ring_trace,
 )
-NOISE_COLOR = "#c7c7c7"
+from engine.cluster import Clustering, cluster_table
+from engine.config import MAP_POINT_CAP
+from engine.labels import shorten
+from engine.project import DEFAULT_PARAMS, Projection
+from engine.types import Corpus
+from engine.vectors import row_lookup, rows_of
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Coloring:
-    """What the points are coloured by: one value per corpus row."""
-
-    name: str
-    kind: ColorKind
-    values: np.ndarray  # (n,) object (categorical, str) or float (numeric; NaN = no value)
-
-
-# -- pure helpers -------------------------------------------------------------------------------------
-def _clip(text: str, max_chars: int) -> str:
-    return text if len(text) <= max_chars else text[: max_chars - 1] + "…"
+# -- per-corpus choices ----------------------------------------------------------------------------
+CHOICE_DEFAULTS: dict[str, Any] = {
+    "model": None, "n_neighbors": DEFAULT_PARAMS["n_neighbors"], "min_dist": DEFAULT_PARAMS["min_dist"],
+    "metric": DEFAULT_PARAMS["metric"], "seed": DEFAULT_PARAMS["seed"], "cluster_method": "hdbscan",
+    "cluster_space": "map", "min_cluster_size": 0, "n_clusters": 12, "point_cap": MAP_POINT_CAP, "neighbor_k": 10,
+}
 
 
-def hover_text(text: str, *, max_chars: int = HOVER_CHARS) -> str:
-    """One line of corpus text made safe for a plotly hover label: truncated, then HTML-escaped."""
-    text = " ".join(str(text).split())
-    if len(text) > max_chars:
-        text = text[: max_chars - 1] + "…"
-    return html.escape(text, quote=True)
+def choice(corpus_id: str, name: str) -> Any:
+    """The Map's choice ``name`` for this corpus (its default until the user changes it)."""
+    return state.get(state.MAP_CHOICES).get(corpus_id, {}).get(name, CHOICE_DEFAULTS[name])
 
 
-def color_options(corpus: Corpus, color_scores: dict[str, Any] | None) -> list[str]:
-    """Colour-by choices: clusters, every metadata column, and a score handed over by another page."""
-    options = [CLUSTER, *corpus.metadata_columns]
-    if color_scores and color_scores.get("corpus_id") == corpus.corpus_id:
-        options.append(SCORE_PREFIX + str(color_scores.get("name", "score")))
-    return [*options, NONE]
+def set_choice(corpus_id: str, name: str, value: Any) -> None:
+    choices = dict(state.get(state.MAP_CHOICES))
+    choices[corpus_id] = {**choices.get(corpus_id, {}), name: value}
+    state.set(state.MAP_CHOICES, choices)
 
 
-def coloring(choice: str, *, corpus: Corpus, clustering: Clustering | None,
-             color_scores: dict[str, Any] | None) -> Coloring:
-    """The per-row values for a colour-by choice (see :func:`color_options`)."""
-    n = len(corpus)
-    if choice == CLUSTER and clustering is not None:
-        names = clustering.names
-        values = np.array([names[int(c)] for c in clustering.labels], dtype=object)
-        return Coloring(CLUSTER, "categorical", values)
-    if choice.startswith(SCORE_PREFIX) and color_scores:
-        by_id = dict(zip(color_scores["ids"], color_scores["scores"]))
-        values = np.array([by_id.get(i, np.nan) for i in corpus.ids], dtype=np.float64)
-        return Coloring(choice[len(SCORE_PREFIX):], "numeric", values)
-    if choice in corpus.metadata_columns:
-        column = corpus.frame[choice]
-        if column.dtype.is_numeric() and column.n_unique() > MAX_LEGEND:
-            return Coloring(choice, "numeric", column.cast(pl.Float64).fill_null(np.nan).to_numpy())
-        values = np.array(["(missing)" if v is None else str(v) for v in column.to_list()], dtype=object)
-        return Coloring(choice, "categorical", values)
-    return Coloring(NONE, "categorical", np.full(n, "all", dtype=object))
+def bind_choice(corpus_id: str, name: str) -> dict[str, Any]:
+    """Widget kwargs for a per-corpus Map choice (shadow key + on_change copy, as ``state.bind``)."""
+    shadow = f"_w_map_{name}"
+    st.session_state[shadow] = choice(corpus_id, name)
+    return {"key": shadow, "on_change": _keep_choice, "args": (corpus_id, name)}
 
 
-def _positions(coords: np.ndarray, rows: np.ndarray, dims: int) -> dict[str, np.ndarray]:
-    axes = ("x", "y", "z")[:dims]
-    return {axis: np.round(coords[rows, i].astype(np.float64), 4) for i, axis in enumerate(axes)}
+def _keep_choice(corpus_id: str, name: str) -> None:
+    set_choice(corpus_id, name, st.session_state[f"_w_map_{name}"])
 
 
-def _trace(dims: int, rows: np.ndarray, coords: np.ndarray, hover: list[str], **marker_and_more: Any) -> Any:
-    kind = go.Scattergl if dims == 2 else go.Scatter3d
-    return kind(
-        mode="markers",
-        customdata=rows.tolist(),
-        hovertext=hover,
-        hovertemplate="%{hovertext}<extra></extra>",
-        **_positions(coords, rows, dims),
-        **marker_and_more,
-    )
-
-
-def map_chart(
-    projection: Projection,
-    texts: Sequence[str],
-    *,
-    color: Coloring,
-    rows: np.ndarray | None = None,
-    clustering: Clustering | None = None,
-    highlight: Sequence[int] = (),
-    focus: int | None = None,
-    height: int = 640,
-    point_size: float | None = None,
-) -> go.Figure:
-    """A scatter of the projected rows (WebGL in 2-D; Scatter3d in 3-D).
-
-    Args:
-        projection: The layout; rows without a position are never drawn.
-        texts: Corpus texts in row order (hover shows them escaped and truncated).
-        color: What to colour by (per corpus row).
-        rows: The rows to draw (e.g. a stratified sample); default all.
-        clustering: When given, cluster labels are drawn at cluster centres.
-        highlight: Rows to ring in red (search hits); drawn even when not in ``rows``.
-        focus: A row to mark (the item open in the side panel).
-
-    Returns:
-        A figure whose point traces carry corpus row numbers in ``customdata``.
-    """
-    coords = np.asarray(projection.coords)
-    dims = projection.dims
-    drawn = np.arange(projection.n) if rows is None else np.asarray(rows)
-    drawn = drawn[projection.projected[drawn]]
-    size = point_size or (6.0 if drawn.size < 3000 else 4.0 if drawn.size < 20000 else 3.0)
-    if dims == 3:
-        size *= 0.6
-    hover_of = {int(r): hover_text(texts[r]) for r in drawn}
-    figure = go.Figure()
-
-    def hover(subset: np.ndarray, label: Any = None) -> list[str]:
-        suffix = "" if label is None else f"<br><i>{html.escape(color.name)}: {html.escape(str(label))}</i>"
-        return [hover_of.get(int(r), hover_text(texts[r])) + suffix for r in subset]
-
-    if color.kind == "numeric":
-        values = np.asarray(color.values, dtype=np.float64)[drawn]
-        has = np.isfinite(values)
-        if (~has).any():
-            figure.add_trace(_trace(dims, drawn[~has], coords, hover(drawn[~has], "no value"), name="no value",
-                                    marker={"color": NOISE_COLOR, "size": size, "opacity": 0.5}))
-        figure.add_trace(_trace(
-            dims, drawn[has], coords,
-            [h + f"<br><i>{html.escape(color.name)}: {v:.3g}</i>" for h, v in zip(hover(drawn[has]), values[has])],
-            name=color.name, showlegend=False,
-            marker={"color": values[has], "colorscale": "Viridis", "size": size, "opacity": 0.85,
-                    "colorbar": {"title": {"text": html.escape(color.name)}, "thickness": 12}},
-        ))
-    else:
-        values = np.asarray(color.values, dtype=object)[drawn]
-        categories, counts = np.unique(values.astype(str), return_counts=True)
-        order = [categories[i] for i in np.argsort(-counts, kind="stable")]
-        special = {"unclustered", "(missing)", "no value"}
-        if len(order) <= MAX_LEGEND:
-            colored = [c for c in order if c not in special]
-            for index, category in enumerate(colored + [c for c in order if c in special]):
-                subset = drawn[values.astype(str) == category]
-                grey = category in special
-                figure.add_trace(_trace(
-                    dims, subset, coords, hover(subset, category), name=html.escape(category)[:40],
-                    marker={"color": NOISE_COLOR if grey else PALETTE[index % len(PALETTE)], "size": size,
-                            "opacity": 0.45 if grey else 0.85},
-                ))
-        else:  # too many for a legend: cycle the palette, grey for the special values
-            names = values.astype(str)
-            grey = np.isin(names, list(special))
-            if grey.any():
-                subset = drawn[grey]
-                figure.add_trace(_trace(dims, subset, coords, hover(subset, "unclustered / missing"),
-                                        name="unclustered / missing",
-                                        marker={"color": NOISE_COLOR, "size": size, "opacity": 0.45}))
-            codes = {c: i for i, c in enumerate(c for c in order if c not in special)}
-            subset, subset_names = drawn[~grey], names[~grey]
-            shade = np.array([codes[v] % len(PALETTE) for v in subset_names], dtype=int)
-            for index, colour in enumerate(PALETTE):  # one single-colour trace per palette entry: fast to build
-                chosen = shade == index
-                if not chosen.any():
-                    continue
-                figure.add_trace(_trace(
-                    dims, subset[chosen], coords,
-                    [h + f"<br><i>{html.escape(color.name)}: {html.escape(v)}</i>"
-                     for h, v in zip(hover(subset[chosen]), subset_names[chosen])],
-                    name=f"{html.escape(color.name)} group {index + 1}", showlegend=False,
-                    marker={"color": colour, "size": size, "opacity": 0.85},
-                ))
-    highlight = np.array([r for r in highlight if 0 <= r < projection.n and projection.projected[r]], dtype=int)
-    if highlight.size:
-        figure.add_trace(_trace(dims, highlight, coords, hover(highlight), name="search hits",
-                                marker={"color": "rgba(0,0,0,0)", "size": size + 8, "symbol": "circle-open",
-                                        "line": {"color": "#d62728", "width": 2}}))
-    if focus is not None and 0 <= focus < projection.n and projection.projected[focus]:
-        marked = np.array([focus])
-        figure.add_trace(_trace(dims, marked, coords, hover(marked), name="open item",
-                                marker={"color": "#111111", "size": size + 10, "symbol": "x" if dims == 2 else "cross",
-                                        "line": {"color": "#ffffff", "width": 1}}))
-    annotations = _cluster_annotations(projection, clustering)
-    layout: dict[str, Any] = {
-        "height": height,
-        "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
-        "legend": {"itemsizing": "constant", "orientation": "h", "x": 0, "y": -0.02, "yanchor": "top",
-                   "font": {"size": 11}},
-        # no 2-D dragmode: Streamlit then uses pan + click-to-select; in lasso mode clicks select nothing
-        "hoverlabel": {"align": "left"},
-        "uirevision": projection.key,
-    }
-    if dims == 2:
-        axis = {"showticklabels": False, "showgrid": False, "zeroline": False, "title": None}
-        layout |= {"xaxis": axis, "yaxis": axis, "annotations": annotations}
-    else:
-        axis3 = {"showticklabels": False, "title": "", "showbackground": False}
-        layout["scene"] = {"xaxis": axis3, "yaxis": axis3, "zaxis": axis3, "annotations": annotations}
-    figure.update_layout(**layout)
-    return figure
-
-
-def _cluster_annotations(projection: Projection, clustering: Clustering | None) -> list[dict[str, Any]]:
-    if clustering is None or not clustering.clusters:
-        return []
-    centres = cluster_centres(clustering.labels, np.asarray(projection.coords))
-    notes = []
-    for info in clustering.clusters[:MAX_LABELS]:
-        if info.cluster not in centres:
-            continue
-        where = dict(zip(("x", "y", "z"), (float(v) for v in centres[info.cluster])))
-        notes.append({**where, "text": f"<b>{html.escape(info.label)}</b>", "showarrow": False,
-                      "font": {"size": 11, "color": "#222"}, "bgcolor": "rgba(255,255,255,0.72)",
-                      "borderpad": 2})
-    return notes
-
-
-def display_rows(projection: Projection, clustering: Clustering | None, *, cap: int,
-                 keep: Sequence[int] = ()) -> np.ndarray:
-    """Rows to draw: all projected rows, or a sample stratified by cluster past ``cap``."""
-    projected = np.flatnonzero(projection.projected)
-    if projected.size <= cap:
-        return projected
-    labels = clustering.labels[projected] if clustering is not None else np.zeros(projected.size, dtype=int)
-    keep_positions = np.flatnonzero(np.isin(projected, np.asarray(list(keep), dtype=int)))
-    picked = stratified_sample(labels, cap, seed=0, keep=keep_positions.tolist())
-    return projected[picked]
+def map_model(corpus_id: str, model_ids: Sequence[str]) -> str:
+    """The model this corpus's map shows: its own earlier choice if still active, else the
+    sidebar's first model (never a choice carried over from another corpus)."""
+    chosen = choice(corpus_id, "model")
+    if chosen not in model_ids:
+        chosen = model_ids[0]
+        set_choice(corpus_id, "model", chosen)
+    return chosen
 
 
 def cluster_overview(clustering: Clustering, corpus: Corpus) -> pl.DataFrame:
@@ -261,15 +86,13 @@ def cluster_overview(clustering: Clustering, corpus: Corpus) -> pl.DataFrame:
 
 def row_of_id(corpus: Corpus, item_id: str) -> int | None:
     """Row number of an item id in the corpus, or None."""
-    found = corpus.frame.with_row_index("_row").filter(pl.col("id") == item_id)["_row"]
-    return int(found[0]) if found.len() else None
+    found, _ = rows_of(row_lookup(corpus.ids), [item_id])
+    return found[0] if found else None
 
 
 def rows_of_ids(corpus: Corpus, ids: Sequence[str]) -> list[int]:
-    if not ids:
-        return []
-    found = corpus.frame.with_row_index("_row").filter(pl.col("id").is_in(list(ids)))["_row"]
-    return [int(r) for r in found]
+    """Row numbers of the ids the corpus has, in the order given (unknown ids are skipped)."""
+    return rows_of(row_lookup(corpus.ids), ids)[0] if ids else []
 
 
 def selected_rows(event: Any) -> list[int]:
@@ -340,70 +163,84 @@ def render_quality(projection: Projection, *, shown: int) -> None:
         st.caption(f"Note: {note}")
 
 
+def model_name(model_id: str) -> str:
+    """A model's display name (as the sidebar shows it), its id when unknown."""
+    from components.sidebar import model_label
+
+    return model_label(model_id)
+
+
 def render_neighbor_panel(corpus: Corpus, model_id: str, row: int, *, clustering: Clustering | None,
-                          k: int = 10, key: str = "map_panel") -> None:
-    """The open item: its text, metadata and nearest neighbours in the full embedding space."""
+                          labels: Sequence[str], k: int = 10, key: str = "map_panel") -> None:
+    """The open item in full (``components.item_detail``) and its nearest neighbours in the full
+    embedding space; selecting a neighbour opens it here in one click."""
     names = clustering.names if clustering is not None else {}
-    texts = corpus.texts
+    item_id = corpus.ids[row]
     st.subheader("Open item")
-    st.text(texts[row])
-    meta = {column: corpus.frame[column][row] for column in corpus.metadata_columns}
     if clustering is not None:
-        meta["cluster"] = names.get(int(clustering.labels[row]), "")
-    meta["id"] = corpus.ids[row]
-    st.dataframe(pl.DataFrame({"field": list(meta), "value": [str(v) for v in meta.values()]}),
-                 hide_index=True, width="stretch", key=f"{key}_meta")
+        st.caption(f"Cluster: {escape_markdown(names.get(int(clustering.labels[row]), ''))}")
+    item_detail.render_item(corpus.corpus_id, item_id)
     if not res.embeddings(corpus.corpus_id, model_id).valid[row]:
-        st.info(f"No neighbours: {model_id} could not represent this text (no word it knows).")
+        st.info(f"No neighbours: {model_name(model_id)} could not represent this text (no word it knows).")
         return
     rows, similarities = res.neighbors(corpus.corpus_id, model_id, row, k)
-    st.markdown(f"**Nearest neighbours** ({len(rows)}; cosine similarity in the full {model_id} space)")
+    st.markdown(f"**Nearest neighbours** ({len(rows)}; cosine similarity in the full "
+                f"{model_name(model_id)} space)")
     if not rows:
         st.info("No neighbours: this item has no vector in this model.")
         return
     neighbours = pl.DataFrame({
         "similarity": [round(s, 3) for s in similarities],
-        "text": [texts[r] for r in rows],
+        "item": [labels[r] for r in rows],
+        "text": [shorten(corpus.texts[r], 200) for r in rows],
         "cluster": [names.get(int(clustering.labels[r]), "") for r in rows] if clustering is not None else [""] * len(rows),
     })
+    # keyed by the open item: a new item gets a new table, so no tick from the last one stays on
+    table_key = f"{key}_neighbors_{row}"
     st.dataframe(
-        neighbours, hide_index=True, width="stretch", key=f"{key}_neighbors", on_select=partial(
-            _on_neighbor_select, f"{key}_neighbors", corpus.corpus_id, [corpus.ids[r] for r in rows]),
+        neighbours, hide_index=True, width="stretch", key=table_key, on_select=partial(
+            _open_selected_row, table_key, corpus.corpus_id, [corpus.ids[r] for r in rows]),
         selection_mode="single-row",
         column_config={"similarity": st.column_config.NumberColumn("cos", format="%.3f", width="small",
                                                                    help="Cosine similarity to the open item"),
+                       "item": st.column_config.TextColumn("item", help="The label column (sidebar)"),
                        "text": st.column_config.TextColumn("text", width="large")},
     )
-    st.caption("Select a neighbour's row to open it.")
+    st.caption("Select a neighbour's row to open it here.")
 
 
-def item_finder(corpus: Corpus, *, key: str = "map_find") -> None:
-    """A text box that finds items by a word they contain and opens the chosen one (works in 3-D too)."""
+def item_finder(corpus: Corpus, labels: Sequence[str], *, key: str = "map_find") -> None:
+    """A text box that finds items by a word in their text or label and opens the chosen one
+    (works in 3-D too)."""
     query = st.text_input("Find an item", key=f"{key}_query", placeholder="a word or phrase from the text",
-                          help="Type part of a text to find it; choose a match to open it with its neighbours.")
+                          help="Type part of a text (or of its label) to find it; choose a match to open it "
+                          "with its neighbours.")
     if not query.strip():
         return
-    matches = (corpus.frame.with_row_index("_row")
-               .filter(pl.col("text").str.to_lowercase().str.contains(query.strip().lower(), literal=True))
+    needle = query.strip().lower()
+    matches = (pl.DataFrame({"text": corpus.texts, "label": list(labels)}).with_row_index("_row")
+               .filter(pl.col("text").str.to_lowercase().str.contains(needle, literal=True)
+                       | pl.col("label").str.to_lowercase().str.contains(needle, literal=True))
                .head(50))
     if matches.height == 0:
         st.caption("No text contains that.")
         return
-    labels = {row: _clip(" ".join(text.split()), 90) for row, text in zip(matches["_row"], matches["text"])}
-    st.selectbox(f"{matches.height}{'+' if matches.height == 50 else ''} matches", list(labels),
-                          index=None, format_func=labels.__getitem__, key=f"{key}_pick",
-                          help="Open one of the matching items.", placeholder="choose one to open",
-                          on_change=_on_find_pick, args=(f"{key}_pick", corpus.corpus_id, corpus.frame["id"]))
+    found = {int(row): shorten(label, 90) for row, label in zip(matches["_row"], matches["label"])}
+    st.selectbox(f"{matches.height}{'+' if matches.height == 50 else ''} matches", list(found),
+                 index=None, format_func=found.__getitem__, key=f"{key}_pick",
+                 help="Open one of the matching items.", placeholder="choose one to open",
+                 on_change=_on_find_pick, args=(f"{key}_pick", corpus.corpus_id, corpus.ids))
     # the callback opens the item before the page (and its panel) runs again
 
 
-def _on_find_pick(pick_key: str, corpus_id: str, ids: pl.Series) -> None:
+def _on_find_pick(pick_key: str, corpus_id: str, ids: Sequence[str]) -> None:
     row = st.session_state.get(pick_key)
     if row is not None:
         state.set(state.FOCUS_ITEM, {"corpus_id": corpus_id, "id": ids[int(row)]})
 
 
-def _on_neighbor_select(table_key: str, corpus_id: str, ids: list[str]) -> None:
+def _open_selected_row(table_key: str, corpus_id: str, ids: list[str]) -> None:
+    """Table selection callback: the selected row's item opens in the side panel."""
     event = st.session_state.get(table_key)
     chosen = list(event.get("selection", {}).get("rows", [])) if event else []
     if chosen:
@@ -411,11 +248,17 @@ def _on_neighbor_select(table_key: str, corpus_id: str, ids: list[str]) -> None:
 
 
 def render_selection_panel(corpus: Corpus, rows: list[int], *, clustering: Clustering | None,
-                           key: str = "map_selection") -> None:
-    """The lasso/box selection: a table, CSV/Parquet export, and hand-offs to Axes and Bias."""
+                           labels: Sequence[str], key: str = "map_selection") -> None:
+    """The lasso/box selection: a table (select a row to open it), CSV/Parquet export, and
+    hand-offs to Axes and Bias."""
     frame = selection_frame(corpus, rows, clustering)
     st.subheader(f"Selection · {len(rows):,} items")
-    st.dataframe(frame, hide_index=True, width="stretch", height=260, key=f"{key}_table")
+    shown = frame.select(pl.Series("item", [labels[r] for r in rows]), pl.all())
+    st.dataframe(shown, hide_index=True, width="stretch", height=260, key=f"{key}_table",
+                 selection_mode="single-row", on_select=partial(
+                     _open_selected_row, f"{key}_table", corpus.corpus_id, frame["id"].to_list()),
+                 column_config={"item": st.column_config.TextColumn("item", help="The label column (sidebar); "
+                                                                    "select a row to open the item")})
     csv_col, parquet_col, pole_col, words_col, clear_col = st.columns(5)
     csv_col.download_button("Download CSV", data=partial(_csv_bytes, frame), file_name="selection.csv",
                             mime="text/csv", key=f"{key}_csv", help="All columns of the selected items.")

@@ -178,6 +178,14 @@ def projection(corpus_id: str, model_id: str, spec: Any) -> Any:
     return project(embeddings(corpus_id, model_id), **spec.kwargs(), store=store())
 
 
+def compute_projection(corpus_id: str, model_id: str, spec: Any, *, phase: Any = None) -> Any:
+    """Compute and store a layout, reporting each step to ``phase(line)`` (not cached: the next
+    ``projection`` call loads it from the store in milliseconds). For a status box above the map."""
+    from engine.project import project
+
+    return project(embeddings(corpus_id, model_id), **spec.kwargs(), store=store(), phase=phase)
+
+
 def stored_projection(corpus_id: str, model_id: str, spec: Any) -> Any:
     """The stored layout for a ProjectionSpec or None; never computes (cheap: reads one JSON)."""
     from engine.project import stored_projection as find
@@ -208,16 +216,16 @@ def neighbors(corpus_id: str, model_id: str, row: int, k: int) -> tuple[list[int
 # -- Axes (engine.axes: rankable axes) -------------------------------------------------------------
 # Axes are keyed by their recipe as canonical JSON (``axis_recipe_json``): a small string, so equal
 # recipes share a cache entry and no array is ever hashed. Values are read-only and shared.
-def axis_recipe_json(recipe: dict[str, Any]) -> str:
-    """The cache key of an axis recipe (canonical JSON)."""
-    import json
+def axis_recipe_json(recipe: Any) -> str:
+    """The cache key of an axis recipe (a typed recipe or its dict): canonical JSON."""
+    from engine.axes import recipe_json
 
-    return json.dumps(recipe, sort_keys=True, ensure_ascii=False)
+    return recipe_json(recipe)
 
 
 @st.cache_data(show_spinner=False)
-def axis_presets() -> list[dict[str, Any]]:
-    """The bundled axis presets (``poles`` recipes), from assets/axes/presets.json."""
+def axis_presets() -> list[Any]:
+    """The bundled axis presets (engine.axes.AxisPreset: a ``poles`` recipe + description)."""
     from engine.axes import load_presets
 
     return load_presets()
@@ -249,6 +257,13 @@ def axis_band(corpus_id: str, model_id: str, recipe_json: str, n_resamples: int)
 
     return stability_band(axis_fit(corpus_id, model_id, recipe_json), embeddings(corpus_id, model_id),
                           n_resamples=n_resamples)
+
+
+def axis_band_plan(corpus_id: str, model_id: str, recipe_json: str, n_resamples: int) -> Any:
+    """engine.axes.BandPlan: the resamples this axis's band may use under the probe caps, and why."""
+    from engine.axes import band_plan
+
+    return band_plan(axis_fit(corpus_id, model_id, recipe_json), n_resamples)
 
 
 @st.cache_data(show_spinner="Fitting probes on few and on all labelled items…", max_entries=32)
@@ -316,33 +331,21 @@ def axis_rankability(corpus_id: str, model_id: str, recipe_json: str, column: st
                        valid=ranking.valid).as_dict()
 
 
-def axis_color_scores(corpus_id: str, model_id: str, recipe_json: str) -> dict[str, Any]:
-    """The ``state.COLOR_SCORES`` hand-off for the Map: every ranked item's score on the axis."""
-    from engine.axes import color_scores_payload
-
-    return color_scores_payload(corpus(corpus_id), axis_ranking(corpus_id, model_id, recipe_json))
-
-
 def second_axis_choices(corpus_id: str) -> dict[str, str]:
     """Axes offered for the y axis of the two-axis scatter: ``{"preset:<name>" | "saved:<key>": label}``."""
-    choices = {f"preset:{p['name']}": f"{p['name']} (preset)" for p in axis_presets()}
+    choices = {f"preset:{p.name}": f"{p.name} (preset)" for p in axis_presets()}
     choices.update({f"saved:{r['key']}": f"{r['name']} (saved)" for r in saved_axes(corpus_id)})
     return choices
 
 
 def second_axis_recipe_json(corpus_id: str, choice: str) -> str:
     """The recipe JSON behind a :func:`second_axis_choices` key."""
-    from engine.axes import recipe_for_saved, saved_axis
+    from engine.axes import find_preset, recipe_for_saved, saved_axis
 
     kind, _, name = choice.partition(":")
     if kind == "saved":
         return axis_recipe_json(recipe_for_saved(saved_axis(store(), corpus_id, name)))
-    preset = next((p for p in axis_presets() if p["name"] == name), None)
-    if preset is None:
-        from engine.errors import AxisError
-
-        raise AxisError(f"No preset {name!r}; pick another second axis.")
-    return axis_recipe_json({k: v for k, v in preset.items() if k != "description"})
+    return axis_recipe_json(find_preset(axis_presets(), name).recipe)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -351,3 +354,159 @@ def item_labels(corpus_id: str, label_column: str | None, max_chars: int = 80) -
     from engine.labels import item_labels as _labels
 
     return tuple(_labels(corpus(corpus_id), label_column, max_chars=max_chars))
+
+
+# -- geometry (engine.geometry): ids in, stored reports out; nothing here draws ------------------------
+@st.cache_resource(show_spinner="Computing the geometry figures…", max_entries=16)
+def geometry_report(corpus_id: str, model_id: str) -> Any:
+    """Every geometry figure for one model (stored by content hash; computed here if not stored)."""
+    from engine.geometry import geometry_report as _report
+
+    return _report(store(), corpus_id, embeddings(corpus_id, model_id))
+
+
+def compute_geometry_report(corpus_id: str, model_id: str, progress: Any) -> None:
+    """Compute and store the report with a progress callback (not cached: the page draws the bar,
+    and a cached function may not touch elements made outside it); then read it through
+    :func:`geometry_report`."""
+    from engine.geometry import geometry_report as _report
+
+    _report(store(), corpus_id, embeddings(corpus_id, model_id), progress=progress)
+
+
+def geometry_report_stored(corpus_id: str, model_id: str) -> bool:
+    """True when the report is on disk (the page then needs no progress bar)."""
+    from engine.geometry.report import load_report
+
+    return load_report(store(), corpus_id, embeddings(corpus_id, model_id)) is not None
+
+
+@st.cache_resource(show_spinner="Scoring every item against the topics…", max_entries=16)
+def geometry_topics(corpus_id: str, model_id: str, topics_json: str, threshold: float, refine: bool) -> Any:
+    """Keyword topics (engine.geometry.topics); ``topics_json`` = JSON {name: [keywords]} in the user's order."""
+    import json
+
+    from engine.embed import embed_queries
+    from engine.geometry import keyword_topics
+
+    emb = embeddings(corpus_id, model_id)
+    the_corpus = corpus(corpus_id)
+
+    def embed(texts: list[str]) -> Any:
+        return embed_queries(texts, model_id, store=store(), corpus=the_corpus)
+
+    return keyword_topics(json.loads(topics_json), emb.vectors, emb.valid, embed, threshold=threshold, refine=refine)
+
+
+@st.cache_resource(show_spinner="Running the shift tests…", max_entries=16)
+def geometry_shift(corpus_id: str, model_id: str, group_ids: tuple[str, ...], reference: tuple[str, ...] | str,
+                   reference_corpus_id: str | None, permutations: int) -> Any:
+    """Depth rank-sum + permutation test of the items ``group_ids`` against ``reference``: ids of this
+    corpus, ``"rest"`` (every other valid item), or every item of ``reference_corpus_id``."""
+    import numpy as np
+
+    from engine.geometry import shift_test
+    from engine.vectors import row_lookup, rows_of
+
+    emb = embeddings(corpus_id, model_id)
+    lookup = row_lookup(corpus(corpus_id).ids)
+    valid = np.asarray(emb.valid)
+    group_rows = np.array([r for r in rows_of(lookup, group_ids)[0] if valid[r]], dtype=np.int64)
+    if reference_corpus_id is not None:
+        other = embeddings(reference_corpus_id, model_id)
+        reference_vectors = np.asarray(other.vectors)[np.asarray(other.valid)]
+    elif reference == "rest":
+        mask = valid.copy()
+        mask[group_rows] = False
+        reference_vectors = np.asarray(emb.vectors)[mask]
+    else:
+        rows = np.array([r for r in rows_of(lookup, reference)[0] if valid[r]], dtype=np.int64)
+        reference_vectors = np.asarray(emb.vectors)[rows]
+    return shift_test(reference_vectors, np.asarray(emb.vectors)[group_rows], permutations=permutations)
+# -- Compare (engine.knn, engine.compare) -----------------------------------------------------------
+# Keyed by ids, the model tuple and numbers; ``_progress`` (an engine callback drawn by the page) is
+# left out of the hash. kNN graphs and comparisons are also stored in the workspace by the engine.
+# A cached function must not draw into an element made outside it, so the page first runs
+# ``prepare_comparison`` (uncached, draws progress, stores) when ``comparison_stored`` says it must.
+@st.cache_resource(show_spinner=False, max_entries=16)
+def knn_graph(corpus_id: str, model_id: str, k: int) -> Any:
+    """engine.knn.KnnGraph of one model (stored once per corpus, model and k); read-only."""
+    from engine.knn import knn_graph as build
+
+    return build(store(), corpus_id, embeddings(corpus_id, model_id), k)
+
+
+def comparison_stored(corpus_id: str, model_ids: tuple[str, ...], k: int, seed: int = 0) -> bool:
+    """True when the comparison is in the store already (cheap: hashes a few rows, reads one JSON)."""
+    from engine.compare.run import stored_comparison
+
+    spaces = {m: embeddings(corpus_id, m) for m in model_ids}
+    return stored_comparison(store(), corpus(corpus_id), spaces, k=k, seed=seed) is not None
+
+
+def prepare_comparison(corpus_id: str, model_ids: tuple[str, ...], k: int, seed: int = 0,
+                       progress: Any = None) -> None:
+    """Compute and store the comparison (kNN graphs first), reporting progress; not cached."""
+    from engine.compare import compare_models
+
+    spaces = {m: embeddings(corpus_id, m) for m in model_ids}
+    compare_models(store(), corpus(corpus_id), spaces, k=k, seed=seed, progress=progress)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def comparison(corpus_id: str, model_ids: tuple[str, ...], k: int, seed: int = 0) -> Any:
+    """engine.compare.Comparison of two or more models (read from the store when prepared); read-only."""
+    from engine.compare import compare_models
+
+    spaces = {m: embeddings(corpus_id, m) for m in model_ids}
+    return compare_models(store(), corpus(corpus_id), spaces, k=k, seed=seed)
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def compare_item_view(corpus_id: str, model_ids: tuple[str, ...], k: int, row: int,
+                      label_column: str | None) -> dict[str, Any]:
+    """engine.compare.item_view: model id -> neighbour frame with ranks in the other models."""
+    from engine.compare import item_view
+
+    graphs = {m: knn_graph(corpus_id, m, k) for m in model_ids}
+    spaces = {m: (embeddings(corpus_id, m).vectors, embeddings(corpus_id, m).valid) for m in model_ids}
+    return item_view(graphs, spaces, row, ids=corpus(corpus_id).ids, labels=item_labels(corpus_id, label_column), k=k)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def compare_alignment(corpus_id: str, model_ids: tuple[str, ...], spec: Any) -> dict[str, Any]:
+    """Every model's stored layout for a ProjectionSpec, Procrustes-aligned onto the first model's."""
+    from engine.compare import align_layouts
+
+    return align_layouts({m: projection(corpus_id, m, spec).coords for m in model_ids})
+
+
+@st.cache_data(show_spinner="Fitting the linear map on anchors and testing it on held-out items…", max_entries=16)
+def compare_translation(corpus_id: str, model_a: str, model_b: str, seed: int) -> dict[str, Any]:
+    """engine.compare.translate from ``model_a``'s space into ``model_b``'s."""
+    from engine.compare import translate
+
+    a, b = embeddings(corpus_id, model_a), embeddings(corpus_id, model_b)
+    return translate(a.vectors, b.vectors, a.valid & b.valid, model_a=model_a, model_b=model_b, seed=seed)
+
+
+@st.cache_data(show_spinner="Embedding the queries with each model…", max_entries=16)
+def compare_queries(corpus_id: str, model_ids: tuple[str, ...], queries: tuple[str, ...], k: int) -> list[dict]:
+    """Top-k retrieval agreement of every model pair for the user's queries (engine.compare.query_agreement)."""
+    from itertools import combinations
+
+    from engine.compare import query_agreement
+    from engine.embed import embed_queries
+
+    vectors, spaces = {}, {}
+    for model in model_ids:
+        found, valid = embed_queries(list(queries), model, store=store(), corpus=corpus(corpus_id))
+        if not valid.all():
+            from engine.errors import SearchError
+
+            raise SearchError(f"{model!r} cannot represent {int((~valid).sum())} of the queries (no known word). "
+                              "Reword them or leave that model out.")
+        vectors[model] = found
+        spaces[model] = (embeddings(corpus_id, model).vectors, embeddings(corpus_id, model).valid)
+    return [{"pair": f"{a} vs {b}", **query_agreement(vectors, spaces, a, b, k=k)}
+            for a, b in combinations(model_ids, 2)]

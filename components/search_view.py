@@ -8,13 +8,17 @@ from __future__ import annotations
 import html
 import io
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import polars as pl
 import streamlit as st
 
+from components import item_detail, state
+from components import resources as res
 from components.feedback import escape_markdown
-from engine.search import SearchResult, highlight_spans
+from engine.models import resolve_model
+from engine.search import SearchResult, highlight_spans_many, metadata_names
 
 _MARK_STYLE = "background:#ffe08a;color:inherit;padding:0 1px;border-radius:2px"
 _MODE_COLUMNS = ("matched_in", "dense_rank", "bm25_rank", "dense_part", "bm25_part", "cosine", "bm25")
@@ -45,11 +49,27 @@ def highlighted_html(text: str, spans: Sequence[tuple[int, int]], *, max_chars: 
     return "".join(pieces).replace("\n", "<br>")
 
 
-def hits_for_table(result: SearchResult) -> pl.DataFrame:
-    """The columns a results table shows: rank, score, id, text, mode columns, 'only here' mark."""
+def label_header(label_column: str | None) -> str | None:
+    """The table header of the label column: its name as hits frames show it (see RESULT_COLUMNS)."""
+    return metadata_names([label_column])[label_column] if label_column else None
+
+
+def hits_for_table(result: SearchResult, *, labels: Sequence[str] | None = None,
+                   label_column: str | None = None) -> pl.DataFrame:
+    """The columns a results table shows: rank, score, id, label, text, mode columns, 'only here' mark.
+
+    Args:
+        result: One model's result.
+        labels: ``res.item_labels`` of the corpus (one per row); shown when ``label_column`` is set.
+        label_column: The corpus's label column, or None (the text then names the item).
+    """
     hits = result.hits
-    columns = ["rank", "score", "id", "text"] + [c for c in _MODE_COLUMNS if c in hits.columns]
-    frame = hits.select(columns)
+    frame = hits.select(["rank", "score", "id"])
+    header = label_header(label_column)
+    if labels is not None and header:
+        frame = frame.with_columns(pl.Series(header, [labels[r] for r in result.rows], dtype=pl.String))
+    frame = pl.concat([frame, hits.select(["text"] + [c for c in _MODE_COLUMNS if c in hits.columns])],
+                      how="horizontal")
     if "found_only_here" in hits.columns:
         frame = frame.with_columns(
             pl.when(hits["found_only_here"]).then(pl.lit(f"only {result.model_id}")).otherwise(pl.lit(""))
@@ -58,26 +78,48 @@ def hits_for_table(result: SearchResult) -> pl.DataFrame:
     return frame
 
 
-def render_hits_table(result: SearchResult, *, key: str, height: int | None = None) -> None:
-    """The ranked hits as a table (text shown as plain text, never as markup)."""
-    frame = hits_for_table(result)
+def render_hits_table(result: SearchResult, *, key: str, corpus_id: str, label_column: str | None,
+                      height: int | None = None) -> None:
+    """The ranked hits as a table (text shown as plain text); selecting a row opens the item in full."""
+    frame = hits_for_table(result, labels=res.item_labels(corpus_id, label_column), label_column=label_column)
     score_label = {"keyword": "matches", "hybrid": "RRF score"}.get(result.mode, "cosine")
+    header = label_header(label_column)
     st.dataframe(
         frame,
         key=key,
         hide_index=True,
         width="stretch",
         height=height or "auto",
+        on_select=partial(_queue_open, key, result.ids, corpus_id), selection_mode="single-row",
         column_config={
             "rank": st.column_config.NumberColumn("rank", width="small"),
             "score": st.column_config.NumberColumn(score_label, format="%.4f" if result.mode != "keyword" else "%d",
                                                    help=_SCORE_HELP.get(result.mode, "")),
             "id": st.column_config.TextColumn("id", width="small"),
+            **({header: st.column_config.TextColumn(header, width="medium",
+                                                    help="The label column chosen in the sidebar.")} if header else {}),
             "text": st.column_config.TextColumn("text", width="large"),
             "dense_part": st.column_config.NumberColumn("dense part", format="%.5f"),
             "bm25_part": st.column_config.NumberColumn("BM25 part", format="%.5f"),
         },
     )
+
+
+_OPEN_PENDING = "_search_open_pending"  # widget-local: the hit a table click asked to open (one run)
+
+
+def _queue_open(table_key: str, ids: list[str], corpus_id: str) -> None:
+    event = st.session_state.get(table_key)
+    chosen = list(event.get("selection", {}).get("rows", [])) if event else []
+    if chosen and chosen[0] < len(ids):
+        st.session_state[_OPEN_PENDING] = (corpus_id, ids[chosen[0]])
+
+
+def open_clicked_hit() -> None:
+    """Open the hit whose table row was just selected, in a dialog (call once, after the tables)."""
+    pending = st.session_state.pop(_OPEN_PENDING, None)
+    if pending:
+        item_detail.show_item_dialog(*pending)
 
 
 _SCORE_HELP = {
@@ -89,17 +131,23 @@ _SCORE_HELP = {
 }
 
 
-def render_highlighted_hits(result: SearchResult, *, limit: int = 10) -> None:
-    """The top hits' texts with the matched words marked (keyword and hybrid modes)."""
+def render_highlighted_hits(result: SearchResult, *, limit: int = 10, labels: Sequence[str] | None = None) -> None:
+    """The top hits' texts with the matched words marked (keyword and hybrid modes).
+
+    ``labels`` (``res.item_labels`` with a label column chosen) are shown in bold before each text.
+    """
     spec = result.params.get("highlight")
     if not spec or result.hits.height == 0:
         return
+    top = result.hits.head(limit)
+    all_spans = highlight_spans_many(top["text"].to_list(), spec["pattern"], regex=spec["regex"],
+                                     case_sensitive=spec["case_sensitive"])
     items = []
-    for row in result.hits.head(limit).iter_rows(named=True):
-        spans = highlight_spans(row["text"], spec["pattern"], regex=spec["regex"], case_sensitive=spec["case_sensitive"])
+    for row, spans in zip(top.iter_rows(named=True), all_spans):
+        label = f"<b>{html.escape(labels[int(row['row'])])}</b> · " if labels is not None else ""
         items.append(
             f'<li style="margin-bottom:0.35em"><span style="opacity:0.6">{int(row["rank"])}. '
-            f'[{html.escape(str(row["id"]))}]</span> {highlighted_html(row["text"], spans)}</li>'
+            f'[{html.escape(str(row["id"]))}]</span> {label}{highlighted_html(row["text"], spans)}</li>'
         )
     st.html('<ol style="list-style:none;padding-left:0;font-size:0.92rem" data-testid="search-highlights">'
             + "".join(items) + "</ol>")
@@ -111,22 +159,14 @@ def render_notes(result: SearchResult) -> None:
         st.caption(escape_markdown(note))
 
 
-def render_item(corpus: Any, item_id: str, *, model_hits: Mapping[str, SearchResult] | None = None) -> None:
-    """One item: its full text (plain text) and metadata, and its rank in each model's hits."""
-    frame = corpus.frame.filter(pl.col("id") == str(item_id))
-    if frame.height == 0:
-        st.warning(f"No item with id {item_id!r} in this corpus.")
-        return
-    row = frame.row(0, named=True)
-    st.text(row["text"])
-    metadata = {k: v for k, v in row.items() if k not in ("id", "text")}
+def render_item_ranks(item_id: str, model_hits: Mapping[str, SearchResult]) -> None:
+    """The item's rank among each model's hits ("—" where a model did not return it)."""
     ranks = {}
-    for name, result in (model_hits or {}).items():
-        position = result.ids.index(str(item_id)) + 1 if str(item_id) in result.ids else None
-        ranks[f"rank in {name}"] = position if position else "—"
-    table = pl.DataFrame({"field": ["id", *metadata, *ranks],
-                          "value": [str(item_id), *(str(v) for v in metadata.values()), *(str(v) for v in ranks.values())]})
-    st.dataframe(table, hide_index=True, width="stretch")
+    for name, result in model_hits.items():
+        ids = result.ids
+        ranks[name] = str(ids.index(str(item_id)) + 1) if str(item_id) in ids else "—"
+    st.dataframe(pl.DataFrame({"model": list(ranks), "rank among the hits": list(ranks.values())}),
+                 hide_index=True, width="content")
 
 
 def render_overlap(overlap: pl.DataFrame, k: int) -> None:
@@ -174,8 +214,6 @@ def render_hits_map(corpus: Any, result: SearchResult, *, key: str) -> None:
 
     Uses the Map page's chart builder; never computes a layout here (that is the Map page's job).
     """
-    from components import map_view
-    from components import resources as res
     from engine.project import ProjectionSpec
 
     spec = ProjectionSpec()
@@ -183,8 +221,128 @@ def render_hits_map(corpus: Any, result: SearchResult, *, key: str) -> None:
         st.caption("No map layout is stored for this model yet: press **Show on map** to compute it on the Map page.")
         return
     projection = res.projection(corpus.corpus_id, result.model_id, spec)
-    rows = map_view.rows_of_ids(corpus, result.ids)
-    coloring = map_view.coloring(map_view.NONE, corpus=corpus, clustering=None, color_scores=None)
-    figure = map_view.map_chart(projection, corpus.texts, color=coloring, highlight=rows, height=380)
+    rows = result.rows
+    figure = hits_map_figure(corpus, result, projection)
     st.plotly_chart(figure, key=key, width="stretch", config={"displaylogo": False})
     st.caption(f"Red rings: the {len(rows)} hits of {result.model_id} on its default UMAP layout.")
+
+
+def hits_map_figure(corpus: Any, result: SearchResult, projection: Any) -> Any:
+    """The mini-map: every item in grey and the hits ringed, by the Map page's one chart builder
+    (``map_view.map_chart``), so the ring style is the Map's."""
+    from components import map_view
+
+    coloring = map_view.coloring(map_view.NONE, corpus=corpus, clustering=None, color_scores=None)
+    return map_view.map_chart(projection, corpus.texts, color=coloring, highlight=result.rows, height=380)
+
+
+# -- the page's controls and panels (pages/2_Search.py stays a short script) -----------------------
+MODES = {
+    "semantic": "Semantic",
+    "keyword": "Keyword / regex",
+    "hybrid": "Hybrid (BM25 + semantic)",
+    "arithmetic": "Vector arithmetic",
+    "similar": "More like this",
+}
+PLACEHOLDERS = {
+    "semantic": "e.g. firefighters battle a blaze near the city",
+    "keyword": r"e.g. bushfire   or, as a regex,  \bfires?\b",
+    "hybrid": "words that must match, in a meaning-bearing query",
+    "arithmetic": 'e.g. king - man + woman   or   "a review about food" - "negative"',
+}
+MODE_HELP = ("Semantic: nearest by meaning (cosine). Keyword: literal text or a regular expression over the texts "
+             "and metadata. Hybrid: BM25 keyword ranking fused with the semantic ranking. Vector arithmetic: add "
+             "and subtract terms. More like this: the items nearest to one item you pick. Each mode keeps its own query.")
+REGEX_HELP = (r"Treat the query as a regular expression (e.g. \bfires?\b), in Rust regex syntax: runs in linear "
+              r"time, so look-around (?=…) and back-references \1 are not available.")
+
+
+def mode_options(mode: str, corpus: Any, model_ids: Sequence[str]) -> dict[str, Any]:
+    """The options row of one mode (k, regex, weights…) as keyword arguments for the search."""
+    left, middle, right = st.columns([1, 2, 2])
+    options: dict[str, Any] = {"k": int(left.number_input(
+        "Hits per model (k)", min_value=1, max_value=200, value=10, step=1, key="search_k",
+        help="How many hits to show for each model."))}
+    if mode == "keyword":
+        options["regex"] = middle.checkbox("Regular expression", key="search_regex", help=REGEX_HELP)
+        options["case_sensitive"] = middle.checkbox("Match case", key="search_case",
+                                                    help="Match upper/lower case exactly.")
+        options["columns"] = right.multiselect(
+            "Search in", options=["text", *corpus.metadata_columns], default=["text"], key="search_columns",
+            help="Columns whose values are matched (metadata as text).")
+    elif mode == "hybrid":
+        weight = middle.slider(
+            "Weight of the semantic ranking", 0.0, 1.0, 0.5, 0.05, key="search_dense_weight",
+            help="Reciprocal rank fusion: score = w/(60 + semantic rank) + (1 − w)/(60 + BM25 rank). "
+                 "1 = semantic only, 0 = keywords only.")
+        options["dense_weight"] = float(weight)
+        right.markdown(f"**Fusion:** {weight:.2f} × semantic + {1 - weight:.2f} × BM25")
+    elif mode == "arithmetic":
+        options["exclude_inputs"] = middle.checkbox(
+            "Exclude the input terms", value=True, key="search_exclude",
+            help="The input words themselves are usually the nearest to the result; leave them out of the hits.")
+        if any(resolve_model(m).kind == "word" for m in model_ids):
+            options["target"] = right.radio(
+                "Search in", options=["corpus", "vocabulary"], horizontal=True, key="search_target",
+                format_func={"corpus": "this corpus", "vocabulary": "the model's whole vocabulary"}.__getitem__,
+                help="Word models can also search their own vocabulary (GloVe: 400,000 words).")
+    return options
+
+
+def render_failures(failures: Mapping[str, str], *, searched: int) -> None:
+    """One message per distinct error (naming the models it hit), an error when every model failed."""
+    by_message: dict[str, list[str]] = {}
+    for model_id, message in failures.items():
+        by_message.setdefault(message, []).append(resolve_model(model_id).display_name)
+    for message, names in by_message.items():
+        text = escape_markdown(message)
+        if len(failures) == searched and len(by_message) == 1:
+            st.error(text, icon="⚠️")
+        else:
+            st.warning(f"**{escape_markdown(', '.join(names))}:** {text}", icon="⚠️")
+
+
+def render_vocabulary_hits(word_models: Sequence[str], query: str, *, k: int, exclude_inputs: bool) -> None:
+    """Vector arithmetic over each word model's whole vocabulary, side by side."""
+    from engine.search import vocabulary_search
+
+    st.subheader("Nearest words in the vocabulary")
+    for column_ui, model_id in zip(st.columns(len(word_models)), word_models):
+        words = vocabulary_search(res.vocabulary(model_id), query, store=res.store(), k=k, exclude_inputs=exclude_inputs)
+        with column_ui:
+            st.markdown(f"**{escape_markdown(resolve_model(model_id).display_name)}**")
+            st.dataframe(words, hide_index=True, width="stretch", key=f"search_vocab_{model_id}")
+    st.caption("The input terms are excluded from the results." if exclude_inputs
+               else "The input terms are not excluded (they often rank first).")
+
+
+def render_open_hit(corpus_id: str, results: Mapping[str, SearchResult], *, label_column: str | None) -> None:
+    """Pick any hit: read it in full (dialog), see its rank in each model, or search for items like it."""
+    all_ids = list(dict.fromkeys(i for r in results.values() for i in r.ids))
+    if not all_ids:
+        return
+    corpus = res.corpus(corpus_id)
+    rows = [row for r in results.values() for row in r.rows]
+    from components.item_picker import item_option_labels
+
+    labels = item_option_labels(corpus_id, label_column, list(dict.fromkeys(rows)))
+    left, middle, right = st.columns([4, 1, 1], vertical_alignment="bottom")
+    opened = left.selectbox("Open a hit", options=all_ids, index=None, key="search_open",
+                            format_func=lambda i: f"[{i}] {labels.get(i, '')}",
+                            placeholder="Pick a hit (or select a table row) to read it in full",
+                            help="Shows the item's text, metadata and its rank in each model.")
+    with middle:
+        item_detail.open_item_button(corpus_id, opened, key="search_open_full")
+    similar = right.button("More like this", key="search_more_like_this", disabled=opened is None,
+                           icon=":material/travel_explore:",
+                           help="Search for the items nearest to this one in each model.")
+    if opened is None:
+        return
+    state.set(state.FOCUS_ITEM, {"corpus_id": corpus.corpus_id, "id": str(opened)})
+    if similar:
+        state.set(state.SEARCH_MODE, "similar")
+        state.set(state.SEARCH_ITEM, {"corpus_id": corpus.corpus_id, "id": str(opened)})
+        st.rerun()
+    with st.expander(f"Item {escape_markdown(opened)}", expanded=True):
+        item_detail.render_item(corpus_id, str(opened))
+        render_item_ranks(str(opened), results)

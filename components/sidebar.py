@@ -18,10 +18,15 @@ def _model_label(model_id: str) -> str:
         return model_id
 
 
+model_label = _model_label  # public: pages that name a model show what the sidebar shows
+
+
 PAGES_DIR = Path(__file__).resolve().parents[1] / "pages"
 PAGE_ICONS = {
     "Home": ":material/home:", "Map": ":material/scatter_plot:", "Search": ":material/search:",
     "Axes": ":material/linear_scale:", "Bias": ":material/balance:",
+    "Geometry": ":material/deployed_code:",
+    "Compare": ":material/compare_arrows:",
 }
 
 
@@ -98,19 +103,28 @@ def render_label_picker(corpus_id: str) -> None:
     if not candidates:
         return
     chosen = state.label_column(corpus_id, default=guess_label_column(corpus))
-    options: list[str | None] = [None, *candidates]
+    # "" stands for "no label column": a None option would show as an empty selectbox
+    options = ["", *candidates]
     widget_key = f"_w_label_column_{corpus_id}"
-    if widget_key not in st.session_state or st.session_state[widget_key] not in options:
-        st.session_state[widget_key] = chosen if chosen in options else None
-    picked = st.sidebar.selectbox(
+    # The durable choice wins on every run: a widget's own key does not survive a page switch
+    # (the choice came back None on the next page). A change reaches the durable value through
+    # on_change, which runs before the script (the state.bind pattern).
+    st.session_state[widget_key] = chosen if chosen in candidates else ""
+    st.sidebar.selectbox(
         "Label column",
         options=options,
-        format_func=lambda c: "(start of the text)" if c is None else c,
+        format_func=lambda c: c or "(start of the text)",
         key=widget_key,
+        on_change=_keep_label_column,
+        args=(corpus_id, widget_key),
         help="How items are named in hover texts, neighbour lists, search results and rankings. "
         "A guess (title, name, headline…) is preselected; every listed item can be opened in full.",
     )
-    state.set_label_column(corpus_id, picked)
+    state.set_label_column(corpus_id, st.session_state[widget_key] or None)
+
+
+def _keep_label_column(corpus_id: str, widget_key: str) -> None:
+    state.set_label_column(corpus_id, st.session_state[widget_key] or None)
 
 
 def default_corpus_id(manifests: list[dict]) -> str:

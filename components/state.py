@@ -26,19 +26,35 @@ AXIS_POLE: Final = "axis_pole"  # dict(corpus_id, ids: list[str], texts: list[st
 WORD_SET: Final = "word_set"  # dict(corpus_id, texts: list[str]): selection as a bias word set
 
 # -- search page -----------------------------------------------------------------------------------
-SEARCH_QUERY: Final = "search_query"  # str: the last query typed on the Search page
+SEARCH_QUERIES: Final = "search_queries"  # dict[mode, str]: the query typed in each search mode (each keeps its own)
 SEARCH_MODE: Final = "search_mode"  # str: semantic | keyword | hybrid | arithmetic | similar
+SEARCH_ITEM: Final = "search_item"  # dict(corpus_id, id: str) | None: the item "More like this" searches from
 
 # -- map page --------------------------------------------------------------------------------------
-MAP_MODEL: Final = "map_model"  # str | None: the model whose space the map shows (one of MODEL_IDS)
+# dict[corpus_id, dict[str, Any]]: the Map's model, layout and clustering choices *per corpus*, so a
+# corpus opens with its own choices (or the defaults: the sidebar's first model), never another's
+MAP_CHOICES: Final = "map_choices"
 MAP_METHOD: Final = "map_method"  # str: umap | pca
 MAP_DIMS: Final = "map_dims"  # str: "2-D" | "3-D"
 MAP_COLOR: Final = "map_color"  # str: "Cluster", a metadata column, or "Score: <name>"
 
 # -- axes page -------------------------------------------------------------------------------------
-AXES_RECIPE: Final = "axes_recipe"  # dict | None: the active axis recipe (engine.axes, JSON-ready) on Axes
+AXES_RECIPE: Final = "axes_recipe"  # engine.axes recipe (a dict from older sessions is read too) | None: the active axis on Axes
 AXES_METHOD: Final = "axes_method"  # str: how the axis is defined (preset | poles | expression | items | probe | selection | saved)
 AXES_SECOND: Final = "axes_second"  # str | None: the second axis of the two-axis scatter ("preset:<name>" | "saved:<key>")
+AXES_SAVE_NAME_FOR: Final = "axes_save_name_for"  # str | None: recipe JSON whose name the "Save as" box was filled with
+
+# -- geometry page ---------------------------------------------------------------------------------
+GEOMETRY_MODEL: Final = "geometry_model"  # str | None: the model whose details the Geometry page shows
+GEOMETRY_TOPICS: Final = "geometry_topics"  # str: the keyword topics typed on the Geometry page ("name: kw, kw" lines)
+
+# -- compare page ----------------------------------------------------------------------------------
+COMPARE_MODELS: Final = "compare_models"  # tuple[str, ...]: the models compared (two or more embedded ones)
+COMPARE_K: Final = "compare_k"  # int: neighbours per item
+COMPARE_ITEM: Final = "compare_item"  # dict(corpus_id, id) | None: the item open in the item view
+COMPARE_FOCUS_SEEN: Final = "compare_focus_seen"  # dict | None: the FOCUS_ITEM hand-off already opened here
+COMPARE_SELECTION: Final = "compare_selection"  # dict(corpus_id, rows: list[int], source: model id) | None:
+#   points selected in one aligned map, highlighted in all of them
 
 # -- home page -------------------------------------------------------------------------------------
 LAST_INGEST: Final = "last_ingest"  # dict: the latest ingest report, shown on the home page
@@ -54,17 +70,26 @@ _DEFAULTS: Final[dict[str, Any]] = {
     FOCUS_ITEM: None,
     AXIS_POLE: None,
     WORD_SET: None,
-    SEARCH_QUERY: "",
+    SEARCH_QUERIES: {},
     SEARCH_MODE: "semantic",
-    MAP_MODEL: None,
+    SEARCH_ITEM: None,
+    MAP_CHOICES: {},
     MAP_METHOD: "umap",
     MAP_DIMS: "2-D",
     MAP_COLOR: "Cluster",
     AXES_RECIPE: None,
     AXES_METHOD: "preset",
     AXES_SECOND: None,
+    AXES_SAVE_NAME_FOR: None,
+    GEOMETRY_MODEL: None,
+    GEOMETRY_TOPICS: "",
     LAST_INGEST: None,
     LAST_EMBED: None,
+    COMPARE_MODELS: (),
+    COMPARE_K: 10,
+    COMPARE_ITEM: None,
+    COMPARE_FOCUS_SEEN: None,
+    COMPARE_SELECTION: None,
 }
 
 
@@ -106,6 +131,19 @@ def bind(name: str) -> dict[str, Any]:
     shadow = f"_w_{name}"
     st.session_state[shadow] = get(name)
     return {"key": shadow, "on_change": _keep, "args": (name,)}
+
+
+def bind_entry(name: str, entry: str) -> dict[str, Any]:
+    """Like :func:`bind` for one entry of a dict-valued key (e.g. one search mode's query)."""
+    shadow = f"_w_{name}_{entry}"
+    st.session_state[shadow] = (get(name) or {}).get(entry, "")
+    return {"key": shadow, "on_change": _keep_entry, "args": (name, entry)}
+
+
+def _keep_entry(name: str, entry: str) -> None:
+    values = dict(get(name) or {})
+    values[entry] = st.session_state[f"_w_{name}_{entry}"]
+    st.session_state[name] = values
 
 
 def _keep(name: str) -> None:

@@ -65,3 +65,16 @@ BIAS_RANDOM_DIRECTIONS = 1_000  # random directions in the direct-bias baseline
 BIAS_DEBIAS_PERMUTATIONS = 5_000  # sampled partitions for the debias preview's before/after WEAT
 BIAS_POOL_WORDS = 20_000  # reference vocabulary of a word model (a cheap slice of its table)
 BIAS_POOL_TEMPLATED = 1_000  # reference vocabulary of a model that embeds each word (2-4 s per 1,000 here)
+
+# -- Axes policy (docs/architecture.md, Axes) ---------------------------------------------------------
+# A probe's stability band refits the probe per resample (~0.1 s per ridge refit at 2.6k labelled
+# rows, 384-d, under load): cap its resamples, and skip it above this many labelled rows.
+AXES_PROBE_BAND_MAX_RESAMPLES = 50
+AXES_PROBE_BAND_MAX_ROWS = 5_000
+# A selection's "rest of the corpus" pole is represented by at most this many items (seeded sample).
+AXES_MAX_REST_SAMPLE = 5_000
+
+# -- Map ---------------------------------------------------------------------------------------------
+# Past this many points the Map draws a sample stratified by cluster (engine/project/sampling.py):
+# a plotly scatter of 100k points is ~10 MB of JSON per rerun. ``EMBEDSCAPE_MAP_POINT_CAP``.
+MAP_POINT_CAP: int = _env_int("EMBEDSCAPE_MAP_POINT_CAP", 20_000)

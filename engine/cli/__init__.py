@@ -22,7 +22,8 @@ from typing import Any
 from engine.errors import EmbedscapeError
 
 # One module per area; each adds its name here.
-COMMAND_MODULES: tuple[str, ...] = ("engine.cli.core", "engine.cli.project", "engine.cli.search", "engine.cli.bias", "engine.cli.axes")
+COMMAND_MODULES: tuple[str, ...] = ("engine.cli.core", "engine.cli.project", "engine.cli.search", "engine.cli.bias", "engine.cli.axes",
+                                    "engine.cli.compare", "engine.cli.geometry")
 
 
 def build_parser() -> argparse.ArgumentParser:

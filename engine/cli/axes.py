@@ -91,8 +91,10 @@ def _add_axis_spec(p: argparse.ArgumentParser, *, required: bool = True) -> None
     p.set_defaults(axis_required=required)
 
 
-def recipe_from_args(args: argparse.Namespace, store: Any, corpus_id: str) -> dict[str, Any] | None:
-    """The recipe the flags describe (None when no axis is given and none is required)."""
+def recipe_from_args(args: argparse.Namespace, store: Any, corpus_id: str) -> Any:
+    """The typed recipe the flags describe (None when no axis is given and none is required)."""
+    from dataclasses import replace
+
     from engine import axes
 
     ways = {
@@ -115,26 +117,22 @@ def recipe_from_args(args: argparse.Namespace, store: Any, corpus_id: str) -> di
     if way == "poles":
         if not (args.positive and args.negative):
             raise AxisError("Give both --positive and --negative seed texts.")
-        recipe: dict[str, Any] = {"method": "poles", "positive": args.positive, "negative": args.negative}
+        recipe: Any = axes.PolesRecipe(positive=tuple(args.positive), negative=tuple(args.negative))
     elif way == "expression":
-        recipe = {"method": "expression", "expression": args.expression}
+        recipe = axes.ExpressionRecipe(expression=args.expression)
     elif way == "preset":
-        presets = {p["name"]: p for p in axes.load_presets()}
-        by_key = {axes.axis_key(name): p for name, p in presets.items()}
-        preset = presets.get(args.preset) or by_key.get(axes.axis_key(args.preset))
-        if preset is None:
-            raise AxisError(f"No preset {args.preset!r}. Presets: {'; '.join(presets)}.")
-        recipe = {k: v for k, v in preset.items() if k != "description"}
+        recipe = axes.find_preset(axes.load_presets(), args.preset).recipe
     elif way == "saved":
         recipe = axes.recipe_for_saved(axes.saved_axis(store, corpus_id, args.saved))
+    elif way == "items" and args.negative_ids:
+        recipe = axes.ItemsRecipe(positive_ids=tuple(args.positive_ids), negative_ids=tuple(args.negative_ids))
     elif way == "items":
-        recipe = {"method": "items" if args.negative_ids else "selection", "positive_ids": args.positive_ids,
-                  "negative_ids": args.negative_ids or axes.REST}
+        recipe = axes.SelectionRecipe(positive_ids=tuple(args.positive_ids))
+    elif args.probe == "logistic":
+        recipe = axes.ProbeLogisticRecipe(column=args.probe_column)
     else:
-        recipe = {"method": f"probe_{args.probe}", "column": args.probe_column}
-    if args.axis_name:
-        recipe["name"] = args.axis_name
-    return recipe
+        recipe = axes.ProbeRidgeRecipe(column=args.probe_column)
+    return replace(recipe, name=args.axis_name) if args.axis_name else recipe
 
 
 def _setup(args: argparse.Namespace, model_ids: list[str]) -> tuple[Any, Any, dict[str, Any]]:
@@ -316,7 +314,7 @@ def cmd_delete(args: argparse.Namespace) -> int:
 def cmd_presets(args: argparse.Namespace) -> int:
     from engine import axes
 
-    presets = axes.load_presets()
+    presets = [{**p.recipe.to_dict(), "description": p.description} for p in axes.load_presets()]
     emit(args, presets, lambda rows: "\n".join(
-        f"{p['name']}: {len(p['positive'])} vs {len(p['negative'])} seeds. {p.get('description', '')}" for p in rows))
+        f"{p['name']}: {len(p['positive'])} vs {len(p['negative'])} seeds. {p['description']}" for p in rows))
     return 0

@@ -2,10 +2,14 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from engine.cli import add_json_flag, emit, stderr_progress
 from engine.errors import SearchError
+
+if TYPE_CHECKING:  # engine.filters imports polars: keep `python -m engine --help` fast
+    from engine.filters import Filter, MetadataFilter
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -29,8 +33,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="Arithmetic mode: do not exclude the input terms from the results.")
     p.add_argument("--vocabulary", action="store_true",
                    help="Arithmetic mode with a word model: search the model's whole vocabulary instead of the corpus.")
-    p.add_argument("--filter", action="append", default=[], metavar="COLUMN=V1|V2 or COLUMN=LOW..HIGH",
-                   help="Metadata filter (repeatable), e.g. label=pos or n_words=5..20.")
+    p.add_argument("--filter", action="append", default=[], metavar="COLUMN=V1|V2, COLUMN=LOW..HIGH or COLUMN~TEXT",
+                   help="Metadata filter (repeatable, all must hold), e.g. label=pos, n_words=5..20 or title~fire "
+                        "(contains, case-insensitive, literal).")
+    p.add_argument("--filter-json", metavar="JSON",
+                   help="A whole filter as JSON (engine.filters.Filter.to_json), combined with any --filter.")
     p.add_argument("--index", default="auto", choices=["auto", "exact", "hnsw"],
                    help="Index kind (auto: exact below the size threshold, HNSW above).")
     p.add_argument("--text-column", help=argparse.SUPPRESS)
@@ -40,12 +47,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_search)
 
 
-def parse_filter(raw: str) -> Any:
-    from engine.search import MetadataFilter
+def parse_filter(raw: str) -> MetadataFilter:
+    """One ``--filter`` value as a column condition (``=`` values or a range, ``~`` contains)."""
+    from engine.filters import MetadataFilter
 
     column, sep, value = raw.partition("=")
+    if "~" in column or not sep:
+        column, sep, needle = raw.partition("~")
+        if sep and column.strip() and needle:
+            return MetadataFilter(column.strip(), contains=needle)
     if not sep or not column.strip() or not value:
-        raise SearchError(f"Bad --filter {raw!r}: write COLUMN=VALUE, COLUMN=V1|V2 or COLUMN=LOW..HIGH.")
+        raise SearchError(f"Bad --filter {raw!r}: write COLUMN=VALUE, COLUMN=V1|V2, COLUMN=LOW..HIGH or COLUMN~TEXT.")
     column = column.strip()
     if ".." in value:
         low, _, high = value.partition("..")
@@ -56,18 +68,27 @@ def parse_filter(raw: str) -> Any:
     return MetadataFilter(column, values=tuple(v for v in value.split("|")))
 
 
+def parse_filters(raws: Sequence[str], filter_json: str | None = None) -> Filter:
+    """The CLI's filter: ``--filter-json`` (if any) AND every ``--filter`` condition."""
+    from engine.filters import Filter
+
+    base = Filter.from_json(filter_json) if filter_json else Filter()
+    return Filter(base.conditions + tuple(parse_filter(raw) for raw in raws), base.item_sets)
+
+
 def cmd_search(args: argparse.Namespace) -> int:
     from engine.cli.core import _store, resolve_corpus
     from engine.embed import embed_corpus
     from engine.index import build_index
     from engine.models import resolve_models
-    from engine.search import build_bm25, build_vocabulary, filter_mask, mark_unique, overlap_at_k, run_search, \
-        vocabulary_search
+    from engine.compare.agreement import overlap_at_k
+    from engine.search import build_bm25, build_vocabulary, mark_unique, run_search, vocabulary_search
 
     store = _store()
     args.source = args.corpus
     corpus, _ = resolve_corpus(args, store)
-    allowed = filter_mask(corpus, [parse_filter(f) for f in args.filter])
+    chosen = parse_filters(args.filter, args.filter_json)
+    allowed = chosen.mask(corpus)
     results: dict[str, Any] = {}
     vocabulary_hits: dict[str, Any] = {}
     if args.mode == "keyword":
@@ -94,7 +115,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         results = mark_unique(results)
     payload = {
         "corpus_id": corpus.corpus_id, "corpus": corpus.name, "query": args.query, "mode": args.mode, "k": args.k,
-        "exclude_inputs": not args.keep_inputs,
+        "exclude_inputs": not args.keep_inputs, "filter": chosen.as_dict(),
         "results": {name: result.as_dict() for name, result in results.items()},
         "vocabulary": {name: frame.to_dicts() for name, frame in vocabulary_hits.items()},
         "overlap": overlap_at_k(results).to_dicts() if len(results) > 1 else [],

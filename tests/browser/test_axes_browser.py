@@ -34,3 +34,34 @@ def test_axes_from_two_typed_poles_shows_a_ranked_table(page, app_url, small_cor
     path = screenshot(page, "axes_ranked")
     assert path.stat().st_size > 20_000
     assert page.dialogs == []  # pole text never ran as script
+
+
+@pytest.mark.browser
+def test_axes_tables_show_the_label_column_and_open_an_item(page, app_url, small_corpus, small_embeddings) -> None:
+    page.goto(f"{app_url}/Axes?corpus={small_corpus.corpus_id}")
+    wait_for_app(page)
+    page.get_by_role("radio", name="Preset").click(timeout=60_000)
+    wait_for_app(page)
+    page.get_by_role("button", name="Build axis").click()
+    page.get_by_text("Toward", exact=False).first.wait_for(timeout=120_000)
+    wait_for_app(page, timeout=120_000)
+    page.get_by_test_id("stSelectbox").filter(has_text="Label column").click()
+    page.get_by_role("option", name="article", exact=True).click()
+    wait_for_app(page, timeout=120_000)
+    table = page.get_by_test_id("stDataFrame").first
+    table.wait_for(timeout=60_000)
+    page.wait_for_timeout(800)  # let the grid canvas paint
+    screenshot(page, "axes_label_column")
+    table.hover()
+    box = table.bounding_box()
+    page.mouse.click(box["x"] + 14, box["y"] + 35 + 17)  # the first row's tick box (the grid is a canvas)
+    wait_for_app(page)
+    page.get_by_role("button", name="Open in full").first.click(timeout=30_000)
+    dialog = page.get_by_role("dialog")
+    dialog.wait_for(timeout=30_000)
+    shown = dialog.get_by_test_id("stText").first.inner_text()
+    assert shown.strip() in {t.strip() for t in small_corpus.texts}  # the whole text of a ranked item
+    assert dialog.get_by_test_id("stDataFrame").count() == 1  # and its metadata
+    page.wait_for_timeout(800)
+    screenshot(page, "axes_item_open")
+    assert page.dialogs == []

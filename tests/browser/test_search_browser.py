@@ -36,3 +36,37 @@ def test_search_runs_a_query_and_map_highlights_hits(page, app_url, small_corpus
     page.wait_for_timeout(1500)  # WebGL canvas paint
     screenshot(page, "search_hits_on_map")
     assert page.dialogs == []  # the <script> in the query never ran
+
+
+@pytest.mark.browser
+def test_a_catastrophic_regex_leaves_the_server_responsive(page, app_url, small_corpus, small_embeddings) -> None:
+    """Issue 8.13: `(\\w+\\s?)+\\.` froze the server in the highlighter; now it is answered at once."""
+    import time
+    import urllib.request
+
+    page.goto(f"{app_url}/Search?corpus={small_corpus.corpus_id}")
+    wait_for_app(page)
+    page.get_by_text("Keyword / regex").click()
+    wait_for_app(page)
+    page.get_by_text("Regular expression", exact=True).click()
+    wait_for_app(page)
+    box = page.get_by_role("textbox", name="Query")
+    box.fill(r"(\w+\s?)+\.")
+    started = time.monotonic()
+    box.press("Enter")
+    assert urllib.request.urlopen(f"{app_url}/_stcore/health", timeout=5).read() == b"ok"
+    page.get_by_text(re.compile(r"rows match the regular expression")).wait_for(timeout=60_000)
+    page.wait_for_selector("[data-testid='search-highlights'] mark", timeout=30_000)
+    assert time.monotonic() - started < 30  # linear: seconds, not minutes (the old highlighter never returned)
+    wait_for_app(page)
+    screenshot(page, "search_regex_highlights")
+
+    box.fill("fire(?=s)")  # look-around: a clear message, with what to write instead
+    box.press("Enter")
+    page.get_by_text(re.compile(r"look-around .* is not supported")).wait_for(timeout=30_000)
+    page.get_by_text("More like this", exact=True).first.click()
+    wait_for_app(page)
+    page.get_by_text(re.compile(r"Pick an item")).wait_for(timeout=30_000)
+    assert page.get_by_role("textbox", name="Query").count() == 0  # a picker, not an id box
+    screenshot(page, "search_more_like_this_picker")
+    assert page.dialogs == []

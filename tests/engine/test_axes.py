@@ -12,12 +12,9 @@ from scipy.stats import spearmanr
 from engine import axes
 from engine.errors import AxisError
 from engine.types import Embeddings
+from engine.vectors import unit_rows
 
 SMALL_MODEL = "minilm-l3"
-
-
-def _unit_rows(matrix: np.ndarray) -> np.ndarray:
-    return (matrix / np.linalg.norm(matrix, axis=1, keepdims=True)).astype(np.float32)
 
 
 @pytest.fixture(scope="module")
@@ -33,22 +30,18 @@ def ordinal_space():
     u = rng.normal(size=dim)
     u /= np.linalg.norm(u)
     noise = rng.normal(size=(n, dim)) / np.sqrt(dim) * 0.6
-    vectors = _unit_rows(levels[:, None] * 0.25 * u + noise + 0.3 * rng.normal(size=dim) / np.sqrt(dim))
+    vectors = unit_rows(levels[:, None] * 0.25 * u + noise + 0.3 * rng.normal(size=dim) / np.sqrt(dim))
     return Embeddings("synthetic", "toy", vectors), levels
 
 
 @pytest.fixture(scope="module")
-def glove_words(words_corpus, store):
-    from engine.embed import embed_corpus
-
-    return embed_corpus(words_corpus, "glove-50d", store=store).embeddings
+def glove_words(words_corpus, embedded):
+    return embedded(words_corpus, "glove-50d")
 
 
 @pytest.fixture(scope="module")
-def polarity_embeddings(polarity_corpus, store):
-    from engine.embed import embed_corpus
-
-    return embed_corpus(polarity_corpus, SMALL_MODEL, store=store).embeddings
+def polarity_embeddings(polarity_corpus, embedded):
+    return embedded(polarity_corpus, SMALL_MODEL)
 
 
 # -- the core -----------------------------------------------------------------------------------
@@ -85,21 +78,53 @@ def test_score_refuses_another_models_embeddings_and_rank_skips_invalid_rows():
     assert ranking.order().tolist() == [0, 3, 2]
 
 
-@pytest.mark.parametrize(("expression", "positive", "negative"), [
-    ("good - bad", ["good"], ["bad"]),
-    ("king - man + woman", ["king", "woman"], ["man"]),
-    ("well-being - illness", ["well-being"], ["illness"]),
-    ('"a sunny day" - "a rainy day"', ["a sunny day"], ["a rainy day"]),
-    ("- cold + hot", ["hot"], ["cold"]),
+@pytest.mark.parametrize(("expression", "v1", "v2"), [
+    ("good - bad", [(1, "good"), (-1, "bad")], [(1, "good"), (-1, "bad")]),
+    ("well-being - illness", [(1, "well-being"), (-1, "illness")], [(1, "well-being"), (-1, "illness")]),
+    ('"a sunny day" - "a rainy day"', [(1, "a sunny day"), (-1, "a rainy day")],
+     [(1, "a sunny day"), (-1, "a rainy day")]),
+    ("king -man +woman", [(1, "king -man +woman")], [(1, "king"), (-1, "man"), (1, "woman")]),
+    ("-bad + good", [(1, "-bad"), (1, "good")], [(-1, "bad"), (1, "good")]),
 ])
-def test_parse_expression(expression, positive, negative):
-    assert axes.parse_expression(expression) == (positive, negative)
+def test_expression_recipes_keep_the_grammar_they_were_saved_with(expression, v1, v2):
+    """An unversioned (old) recipe reads with the old Axes grammar; a new one with engine.expressions."""
+    old = axes.recipe_from_dict({"method": "expression", "expression": expression})
+    new = axes.ExpressionRecipe(expression=expression)
+    assert old.grammar_version == 1 and new.grammar_version == 2
+    assert [(t.sign, t.text) for t in old.terms()] == v1
+    assert [(t.sign, t.text) for t in new.terms()] == v2
+    assert axes.recipe_from_dict(new.to_dict()).terms() == new.terms()  # the version survives JSON
 
 
 @pytest.mark.parametrize("expression", ["", "good -", "- bad"])
-def test_parse_expression_rejects_broken_input(expression):
-    with pytest.raises(AxisError):
-        axes.parse_expression(expression)
+def test_expression_axes_reject_broken_input_in_both_grammars(expression, small_corpus, store):
+    for recipe in ({"method": "expression", "expression": expression}, axes.ExpressionRecipe(expression=expression)):
+        with pytest.raises(AxisError):
+            axes.fit_axis_from_recipe(recipe, SMALL_MODEL, store=store, corpus=small_corpus)
+
+
+def test_every_recipe_kind_round_trips_through_json():
+    import json
+
+    recipes = [
+        axes.PolesRecipe(positive=("good", "fine"), negative=("bad",), name="g", labels=("up", "down")),
+        axes.ItemsRecipe(positive_ids=("1",), negative_ids=("2", "3")),
+        axes.SelectionRecipe(positive_ids=("4", "5")),
+        axes.SelectionRecipe(positive_ids=("4",), negative_ids=("6",)),
+        axes.ExpressionRecipe(expression="king - man + woman"),
+        axes.ProbeRidgeRecipe(column="year", sample=50, seed=2, alpha=3.5),
+        axes.ProbeLogisticRecipe(ids=("1", "2"), labels_values=("a", "b"), positive_class="a", alpha=0.5),
+        axes.PairPcaRecipe(pairs=(("she", "he"), ("her", "his")), templates=("This is {word}.",)),
+    ]
+    assert {r.method for r in recipes} == set(axes.METHODS)
+    for recipe in recipes:
+        data = json.loads(json.dumps(recipe.to_dict()))
+        assert data["method"] == recipe.method
+        assert axes.recipe_from_dict(data) == recipe
+        assert axes.recipe_json(data) == axes.recipe_json(recipe)
+    assert axes.SelectionRecipe(positive_ids=("4",)).to_dict()["negative_ids"] == axes.REST
+    with pytest.raises(AxisError, match="Unknown axis method"):
+        axes.recipe_from_dict({"method": "nope"})
 
 
 # -- recipes with real models --------------------------------------------------------------------
@@ -132,21 +157,21 @@ def test_word_poles_report_unknown_words_and_fail_when_a_pole_is_empty(words_cor
 
 
 def test_sentiment_preset_orders_opinion_words_in_glove(words_corpus, glove_words, store):
-    preset = next(p for p in axes.load_presets() if p["name"].startswith("positive"))
+    preset = next(p.recipe for p in axes.load_presets() if p.name.startswith("positive"))
     fit = axes.fit_axis_from_recipe(preset, "glove-50d", store=store, corpus=words_corpus)
     scores = axes.rank(fit.axis, glove_words).scores
     lookup = dict(zip(words_corpus.texts, scores))
     held_out_pos = [w for w in ("wonderful", "beautiful", "happy", "pleasant", "lovely") if w in lookup
-                    and w not in preset["positive"]]
+                    and w not in preset.positive]
     held_out_neg = [w for w in ("horrible", "ugly", "sad", "nasty", "awful") if w in lookup
-                    and w not in preset["negative"]]
+                    and w not in preset.negative]
     assert held_out_pos and held_out_neg
     assert min(lookup[w] for w in held_out_pos) > max(lookup[w] for w in held_out_neg)
 
 
 def test_sentence_poles_rank_war_sentences_above_peace_sentences(small_corpus, small_embeddings, store):
-    preset = next(p for p in axes.load_presets() if p["name"] == "war ↔ peace")
-    fit = axes.fit_axis_from_recipe(preset, SMALL_MODEL, store=store, corpus=small_corpus)
+    preset = axes.find_preset(axes.load_presets(), "war-peace")
+    fit = axes.fit_axis_from_recipe(preset.recipe, SMALL_MODEL, store=store, corpus=small_corpus)
     ranking = axes.rank(fit.axis, small_embeddings)
     texts = [t.lower() for t in small_corpus.texts]
     war = [i for i, t in enumerate(texts) if any(w in t for w in ("attack", "troops", "bomb", "military"))]
@@ -156,10 +181,8 @@ def test_sentence_poles_rank_war_sentences_above_peace_sentences(small_corpus, s
     assert ranking.ranks[war].mean() < ranking.ranks[peace].mean()
 
 
-def test_lexical_poles_use_the_corpus_fitted_space(small_corpus, store):
-    from engine.embed import embed_corpus
-
-    lexical = embed_corpus(small_corpus, "tfidf-svd", store=store).embeddings
+def test_lexical_poles_use_the_corpus_fitted_space(small_corpus, embedded, store):
+    lexical = embedded(small_corpus, "tfidf-svd")
     fit = axes.fit_axis_from_recipe({"method": "poles", "positive": ["police"], "negative": ["government"]},
                                     "tfidf-svd", store=store, corpus=small_corpus)
     assert fit.axis.direction.shape == (lexical.dimension,)
@@ -350,9 +373,7 @@ def test_naive_band_agrees_with_the_vectorised_band(ordinal_space):
 
 
 # -- across models ---------------------------------------------------------------------------------
-def test_compare_rankings_of_a_model_with_itself_and_with_another(small_corpus, small_embeddings, store):
-    from engine.embed import embed_corpus
-
+def test_compare_rankings_of_a_model_with_itself_and_with_another(small_corpus, small_embeddings, embedded, store):
     recipe = {"method": "poles", "positive": ["police arrested a man"], "negative": ["the cricket match"]}
     fit = axes.fit_axis_from_recipe(recipe, SMALL_MODEL, store=store, corpus=small_corpus)
     ranking = axes.rank(fit.axis, small_embeddings)
@@ -360,15 +381,76 @@ def test_compare_rankings_of_a_model_with_itself_and_with_another(small_corpus, 
     assert same["pairs"][0]["spearman"] == pytest.approx(1.0) and same["pairs"][0]["kendall"] == pytest.approx(1.0)
     assert same["jumps"]["jump"].max() == 0
 
-    lexical = embed_corpus(small_corpus, "tfidf-svd", store=store).embeddings
+    lexical = embedded(small_corpus, "tfidf-svd")
     other = axes.rank(axes.fit_axis_from_recipe(recipe, "tfidf-svd", store=store, corpus=small_corpus).axis, lexical)
     result = axes.compare_rankings([ranking, other], ids=small_corpus.ids, top=5)
     pair = result["pairs"][0]
-    assert -1 <= pair["kendall"] <= 1 and -1 <= pair["spearman"] <= 1
+    assert pair["spearman"] == pytest.approx(spearmanr(ranking.scores, other.scores).statistic)
     jumps = result["jumps"]
     assert jumps.height == 5 and jumps["jump"].is_sorted(descending=True)
     first = jumps.row(0, named=True)
     assert first["jump"] == abs(first[f"rank_{SMALL_MODEL}"] - first["rank_tfidf-svd"])
+
+
+def _ranking(model_id: str, scores: list[float], valid: list[bool] | None = None) -> axes.Ranking:
+    values = np.array(scores, dtype=np.float32)
+    mask = np.ones(len(scores), dtype=bool) if valid is None else np.array(valid)
+    return axes.Ranking("a", model_id, np.where(mask, values, np.nan).astype(np.float32),
+                        axes.ranks_from_scores(values, mask), mask)
+
+
+def test_compare_rankings_kendall_and_spearman_match_a_hand_computation():
+    # shared rows (row 5 is invalid in model b): a orders 0..4 as 1 2 3 4 5, b as 2 1 3 5 4
+    a = _ranking("a", [0.9, 0.8, 0.5, 0.3, 0.1, 0.7])
+    b = _ranking("b", [0.6, 0.7, 0.4, 0.0, 0.2, 0.9], [True, True, True, True, True, False])
+    result = axes.compare_rankings([a, b], ids=[str(i) for i in range(6)])
+    pair = result["pairs"][0]
+    # 10 pairs of 5 items, two discordant ((0, 1) and (3, 4)): tau = (8 - 2) / 10
+    assert pair["kendall"] == pytest.approx(0.6)
+    # Spearman from the rank differences d = (1, 1, 0, 1, 1): 1 - 6 * 4 / (5 * 24)
+    assert pair["spearman"] == pytest.approx(0.8)
+    assert result["n_shared"] == 5
+    assert result["ranks"]["b"].tolist() == [2, 1, 3, 5, 4, 0]  # re-ranked over the shared rows
+
+
+def test_probe_band_refits_with_the_probes_own_alpha():
+    """Issue #8.7: fit_probe without a recipe kept only the method, so the band refitted with alpha=1."""
+    from engine.axes.probes import ridge_direction
+
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(30, 40)).astype(np.float32)
+    labels = rng.normal(size=30)
+    fit = axes.fit_probe(vectors, labels, model_id="toy", alpha=50.0)
+    assert fit.recipe.alpha == 50.0 and fit.axis.recipe["alpha"] == 50.0
+    directions = axes.bootstrap_directions(fit, n_resamples=4, seed=1)
+    hand = np.random.default_rng(1)
+    for b in range(4):
+        rows = hand.integers(0, 30, 30)
+        raw = ridge_direction(vectors[rows], labels[rows], 50.0)
+        np.testing.assert_allclose(directions[b], raw / np.linalg.norm(raw), atol=1e-4)
+
+
+def test_a_bias_pair_direction_is_rebuilt_and_compared_in_another_model(small_corpus, small_embeddings, embedded,
+                                                                         store):
+    """Issue #8.6: the Bias page's recipe {"method": "pca", "pairs", "templates"} was rejected."""
+    from engine.bias import WordEmbedder, direction_from_pairs
+
+    pairs = [["she", "he"], ["woman", "man"], ["her", "his"], ["girl", "boy"]]
+    bias_axis = direction_from_pairs([tuple(p) for p in pairs], WordEmbedder(SMALL_MODEL, store=store)).axis
+    fit = axes.fit_axis_from_recipe(bias_axis.recipe, SMALL_MODEL, store=store, corpus=small_corpus)
+    assert fit.axis.method == "pair_pca" and isinstance(fit.recipe, axes.PairPcaRecipe)
+    np.testing.assert_allclose(fit.axis.direction, bias_axis.direction, atol=1e-5)  # the bias module's own PCA
+    glove = embedded(small_corpus, "glove-50d")
+    rebuilt = axes.fit_axis_from_recipe(fit.axis.recipe, "glove-50d", store=store, corpus=small_corpus)
+    assert rebuilt.axis.direction.shape == (glove.dimension,)
+    words = WordEmbedder("glove-50d", store=store).embed(["queen", "king"])
+    queen, king = words.vectors[words.row("queen")], words.vectors[words.row("king")]
+    assert queen @ rebuilt.axis.direction > king @ rebuilt.axis.direction  # points toward the first members
+    comparison = axes.compare_rankings([axes.rank(fit.axis, small_embeddings), axes.rank(rebuilt.axis, glove)],
+                                       ids=small_corpus.ids)
+    assert comparison["models"] == [SMALL_MODEL, "glove-50d"]
+    band = axes.stability_band(rebuilt, glove, n_resamples=8)  # resamples the pairs
+    assert not band.degenerate and np.nanmax(band.width) > 0
 
 
 # -- the store -------------------------------------------------------------------------------------
@@ -407,8 +489,6 @@ def test_ranked_frame_lists_valid_rows_from_the_positive_end(small_corpus, small
     assert frame["rank"].to_list()[:3] == [1, 2, 3]
     assert frame["score"].is_sorted(descending=True)
     assert {"id", "text", "score", "rank_low", "rank_high", "article"} <= set(frame.columns)
-    payload = axes.color_scores_payload(small_corpus, ranking)
-    assert len(payload["ids"]) == len(payload["scores"]) == ranking.n_ranked
 
 
 # -- the CLI ----------------------------------------------------------------------------------------
@@ -437,3 +517,40 @@ def test_module_docstring_examples_run():
 
     result = doctest.testmod(axes, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_an_axis_saved_before_recipes_were_typed_keeps_its_meaning(small_corpus, small_embeddings, store):
+    """An unversioned expression record (old grammar: `-bad + good` = the words "-bad" and "good")
+    is rebuilt as it was saved, and saving the typed v2 recipe under that name replaces it."""
+    store.save_json(small_corpus.corpus_id, "axes", "old-one", {
+        "key": "old-one", "name": "old one", "method": "expression",
+        "recipe": {"method": "expression", "expression": "police -fire"}, "labels": ["police -fire", "(origin)"],
+        "models": {}})
+    recipe = axes.recipe_for_saved(axes.saved_axis(store, small_corpus.corpus_id, "old one"))
+    assert recipe.grammar_version == 1 and [t.text for t in recipe.terms()] == ["police -fire"]
+    old = axes.fit_axis_from_recipe(recipe, SMALL_MODEL, store=store, corpus=small_corpus)
+    new = axes.fit_axis_from_recipe(axes.ExpressionRecipe(expression="police -fire", name="old one"), SMALL_MODEL,
+                                    store=store, corpus=small_corpus)
+    assert old.negative_vectors.shape[0] == 0 and new.negative_vectors.shape[0] == 1
+    assert float(old.axis.direction @ new.axis.direction) < 0.99  # two different axes
+    axes.save_axis(store, small_corpus.corpus_id, new)
+    record = axes.saved_axis(store, small_corpus.corpus_id, "old one")
+    assert record["recipe"]["grammar_version"] == 2 and set(record["models"]) == {SMALL_MODEL}
+    axes.delete_axis(store, small_corpus.corpus_id, "old one")
+
+
+def test_probe_bands_follow_the_policy_caps_in_config(ordinal_space):
+    from engine import config
+
+    embeddings, levels = ordinal_space
+    vectors = np.asarray(embeddings.vectors)
+    small = axes.fit_probe(vectors[:60], levels[:60], model_id="toy")
+    assert axes.band_plan(small, 200).n_resamples == config.AXES_PROBE_BAND_MAX_RESAMPLES
+    assert axes.band_plan(small, 20).n_resamples == 20 and axes.band_plan(small, 20).note == ""
+    rows = config.AXES_PROBE_BAND_MAX_ROWS + 1
+    big = axes.fit_probe(np.resize(vectors[:, :8], (rows, 8)) + np.random.default_rng(0).normal(size=(rows, 8)),
+                         np.resize(levels, rows), model_id="toy")
+    plan = axes.band_plan(big, 200)
+    assert plan.n_resamples == 0 and f"{config.AXES_PROBE_BAND_MAX_ROWS:,}" in plan.note
+    poles = axes.fit_axis_from_vectors(vectors[:3], vectors[3:6], model_id="toy")
+    assert axes.band_plan(poles, 500).n_resamples == 500  # only probes refit per resample

@@ -1,4 +1,4 @@
-"""engine.cluster: clusters named by words that occur in them; tables, centres and sampling."""
+"""engine.cluster: clusters named by words that occur in them; tables and centres."""
 from __future__ import annotations
 
 import re
@@ -13,7 +13,6 @@ from engine.cluster import (
     cluster_keywords,
     cluster_table,
     load_clustering,
-    stratified_sample,
 )
 from engine.errors import ProjectionError
 from engine.project import project
@@ -83,11 +82,45 @@ def test_centres_are_inside_their_cluster_bounds():
     assert 0 <= centres[0][0] <= 2 and 10 <= centres[1][0] <= 11
 
 
-def test_stratified_sample_keeps_every_cluster_and_forced_rows():
-    labels = np.array([0] * 900 + [1] * 95 + [2] * 5)
-    picked = stratified_sample(labels, 100, keep=[999, 3])
-    assert 95 <= picked.size <= 110
-    assert {0, 1, 2} <= set(labels[picked]) and {999, 3} <= set(picked)
-    share = (labels[picked] == 0).mean()
-    assert 0.8 <= share <= 0.95  # proportional to the 90 % share of cluster 0
-    assert stratified_sample(labels[:50], 100).size == 50
+TOPICS = ["protein folding structure residues", "image segmentation pixels convolution",
+          "speech audio acoustic recognition", "graph nodes edges message passing"]
+
+
+def _abstracts() -> tuple[list[str], np.ndarray]:
+    """Paper-abstract-like texts: four topics, "models ... embedding models" in every text of topic 0,
+    "models" in a third of the others, and a fifth of all texts unclustered, each with "models
+    embedding model" (the corpus is about models; topic 0 a bit more than the rest)."""
+    rng = np.random.default_rng(0)
+    texts, labels = [], []
+    for i in range(200):
+        topic, noise = i % 4, i % 5 == 0
+        common = "models learn embedding models. " if topic == 0 else "models " if i % 3 == 0 else ""
+        if noise:
+            common = "models embedding model "
+        texts.append(common + "we study " + " ".join(rng.choice(TOPICS[topic].split(), 2)))
+        labels.append(-1 if noise else topic)
+    return texts, np.array(labels)
+
+
+def test_words_frequent_across_the_corpus_never_name_a_cluster():
+    # before: topic 0 was labelled "models · embedding · learn"
+    texts, labels = _abstracts()
+    keywords = cluster_keywords(texts, labels, top_n=3)
+    assert set(keywords) == {0, 1, 2, 3}
+    for cluster, terms in keywords.items():
+        assert not {"model", "models", "embedding"} & set(terms), (cluster, terms)
+        assert len(set(terms) & set(TOPICS[cluster].split())) >= 2, (cluster, terms)
+
+
+def test_a_label_never_repeats_a_word_in_another_form():
+    from engine.cluster import distinct_terms
+
+    assert distinct_terms(["models", "embedding", "model", "embeddings", "embed", "graph"], 3) == \
+        ["models", "embedding", "graph"]
+    assert distinct_terms(["state", "statement", "car", "cargo"], 4) == ["state", "statement", "car", "cargo"]
+    assert distinct_terms(["fires", "burning", "fire", "boxes", "box", "news", "analysis"], 5) == \
+        ["fires", "burning", "boxes", "news", "analysis"]
+    texts = ["the model models modelling data", "model models data graph", "river water flood", "flood rivers rain"]
+    keywords = cluster_keywords(texts, np.array([0, 0, 1, 1]), top_n=3)
+    assert sum(term.startswith("model") for term in keywords[0]) == 1
+    assert sum(term.startswith("river") for term in keywords[1]) <= 1

@@ -8,6 +8,7 @@ import pytest
 from engine.corpus import corpus_from_texts
 from engine.embed import embed_corpus
 from engine.errors import SearchError
+from engine.compare.agreement import overlap_at_k
 from engine.index import build_index
 from engine.search import (
     MetadataFilter,
@@ -19,7 +20,6 @@ from engine.search import (
     keyword_search,
     mark_unique,
     more_like_this,
-    overlap_at_k,
     parse_expression,
     run_search,
     semantic_search,
@@ -199,3 +199,24 @@ def test_cli_search_json_and_exit_codes(small_corpus, small_embeddings, store, c
                              for h in payload["results"]["keyword"]["hits"])
     code = main(["search", "fire(", "--corpus", small_corpus.corpus_id, "--mode", "keyword", "--regex"])
     assert code == 7 and "Invalid regular expression" in capsys.readouterr().err
+
+
+def test_cli_filter_builds_one_filter_value(small_corpus, capsys) -> None:
+    import json
+
+    from engine.cli import main
+    from engine.cli.search import parse_filters
+    from engine.filters import Filter, ItemSet
+
+    value = parse_filters(["article=1|2", "n_words=5..", "text~Sydney"],
+                          Filter(item_sets=(ItemSet("picked", ("3", "4", "5")),)).to_json())
+    assert isinstance(value, Filter) and len(value.conditions) == 3 and value.item_sets[0].ids == ("3", "4", "5")
+    assert value.conditions[2].contains == "Sydney"
+    code = main(["search", "the", "--corpus", small_corpus.corpus_id, "--mode", "keyword", "--k", "50",
+                 "--filter", "text~fire", "--filter", "article=1|2|3|4|5|6|7|8|9|10", "--json"])
+    payload = json.loads(capsys.readouterr().out)
+    hits = payload["results"]["keyword"]["hits"]
+    assert code == 0 and hits and all("fire" in h["text"].lower() and 1 <= h["article"] <= 10 for h in hits)
+    assert Filter.from_dict(payload["filter"]).conditions[0].contains == "fire"
+    code = main(["search", "the", "--corpus", small_corpus.corpus_id, "--mode", "keyword", "--filter", "nope"])
+    assert code == 7 and "Bad --filter" in capsys.readouterr().err

@@ -1,0 +1,81 @@
+"""umap-learn, imported lazily after ``NUMBA_CACHE_DIR`` points at a persistent folder.
+
+The numba compilation a fresh process pays (about 30 s here) is then paid once per machine, not
+once per process. This is the only module that imports umap.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from engine.errors import ProjectionError
+
+
+def numba_cache_dir() -> Path:
+    """Where numba keeps compiled UMAP code between processes.
+
+    ``NUMBA_CACHE_DIR`` if already set, else ``EMBEDSCAPE_NUMBA_CACHE``, else ``numba`` under the
+    user cache folder for embedscape (shared by every workspace on the machine).
+    """
+    for variable in ("NUMBA_CACHE_DIR", "EMBEDSCAPE_NUMBA_CACHE"):
+        if os.environ.get(variable):
+            return Path(os.environ[variable]).expanduser()
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("embedscape")) / "numba"
+
+
+def _umap_class() -> Any:
+    """Import umap-learn with a persistent numba cache (set before numba is first imported)."""
+    if "numba" not in sys.modules:
+        directory = numba_cache_dir()
+        directory.mkdir(parents=True, exist_ok=True)
+        os.environ.setdefault("NUMBA_CACHE_DIR", str(directory))
+    try:
+        from umap import UMAP
+    except ImportError as exc:  # pragma: no cover - umap-learn is a pinned dependency
+        raise ProjectionError("UMAP needs the umap-learn package: pip install umap-learn==0.5.12") from exc
+    return UMAP
+
+
+def umap_is_loaded() -> bool:
+    """True once umap-learn is imported in this process (a first UMAP then skips the import)."""
+    return "umap" in sys.modules
+
+
+def warm_up_umap(*, dims: int = 2) -> float:
+    """Fit UMAP once on 200 random points so numba compiles (and caches) its code now.
+
+    Returns the seconds it took (about 30 s in a fresh process on a 2-core machine the first
+    time, a few seconds once the numba cache is filled).
+    """
+    started = time.perf_counter()
+    rng = np.random.default_rng(0)
+    sample = rng.normal(size=(200, 16)).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _umap_class()(n_components=dims, n_neighbors=10, random_state=0, n_epochs=20).fit_transform(sample)
+    return time.perf_counter() - started
+
+
+def umap_layout(vectors: np.ndarray, dims: int, params: dict[str, Any], seed: int | None) -> np.ndarray:
+    """UMAP coordinates (m, dims) float32 of ``vectors`` with the given parameters."""
+    UMAP = _umap_class()
+    reducer = UMAP(
+        n_components=dims,
+        n_neighbors=params["n_neighbors"],
+        min_dist=params["min_dist"],
+        metric=params["metric"],
+        random_state=seed,
+        n_jobs=1 if seed is not None else -1,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "n_jobs overridden by random_state", disconnected-graph notes
+        coords = reducer.fit_transform(np.asarray(vectors, dtype=np.float32))
+    return np.asarray(coords, dtype=np.float32)

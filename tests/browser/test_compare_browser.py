@@ -1,0 +1,81 @@
+"""The Compare page in a real browser: open one item's side-by-side neighbours, then box-select
+points in one aligned map and see the same items highlighted in the other."""
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import screenshot, wait_for_app
+
+pytestmark = pytest.mark.browser
+MODELS = ("minilm-l6", "minilm-l3")
+
+_PLOTS = """() => Array.from(document.querySelectorAll('.js-plotly-plot'))
+    .filter(p => p._fullData && p._fullData.length && p._fullData[0].type === 'scattergl'
+                 && p.getBoundingClientRect().width > 0)"""
+
+
+@pytest.fixture
+def compared_corpus(small_corpus, embedded, store):
+    """The small corpus embedded with both sentence models, with their PCA layouts stored."""
+    from engine.project import ProjectionSpec, project
+
+    for model in MODELS:
+        project(embedded(small_corpus, model), **ProjectionSpec(method="pca").kwargs(), store=store)
+    return small_corpus
+
+
+def test_item_view_and_linked_selection_between_aligned_maps(app_url, page, compared_corpus):
+    corpus = compared_corpus
+    page.goto(f"{app_url}/Compare?corpus={corpus.corpus_id}")
+    wait_for_app(page, timeout=180_000)
+    page.get_by_role("heading", name="Item view").wait_for(timeout=180_000)
+
+    # open one item through the search box of the item view
+    word = "bushfires"
+    page.get_by_role("textbox", name="Find an item").fill(word)
+    page.get_by_role("textbox", name="Find an item").press("Enter")
+    wait_for_app(page)
+    page.get_by_test_id("stSelectbox").filter(has_text="matches").click()
+    option = page.get_by_role("option").first
+    picked = option.inner_text()
+    option.click()
+    wait_for_app(page)
+    item_line = page.get_by_test_id("stText").filter(has_text="(id ")
+    item_line.first.wait_for(timeout=30_000)
+    assert picked[:30] in item_line.first.inner_text()
+    assert page.get_by_text("Jaccard@10 for this item").count() == 1
+    page.wait_for_timeout(800)  # let the grids paint
+    screenshot(page, "compare_item_view")
+
+    # the aligned maps: PCA layouts are stored, so they draw at once
+    page.get_by_role("tab", name="Aligned maps").click()
+    page.get_by_test_id("stButtonGroup").get_by_text("PCA", exact=True).click()
+    wait_for_app(page)
+    page.wait_for_function(f"() => ({_PLOTS})().length === 2", timeout=60_000)
+    box = page.evaluate(f"""() => {{
+        const plot = ({_PLOTS})()[0];
+        const layout = plot._fullLayout, rect = plot.getBoundingClientRect();
+        const xs = plot._fullData[0].x, ys = plot._fullData[0].y;
+        const sorted = a => Array.from(a).sort((p, q) => p - q);
+        const qx = sorted(xs), qy = sorted(ys), at = (a, f) => a[Math.floor(f * (a.length - 1))];
+        const px = v => rect.left + layout.xaxis._offset + layout.xaxis.l2p(v);
+        const py = v => rect.top + layout.yaxis._offset + layout.yaxis.l2p(v);
+        return [px(at(qx, 0.3)), py(at(qy, 0.7)), px(at(qx, 0.7)), py(at(qy, 0.3))];
+    }}""")
+    page.mouse.move(box[0], box[1])
+    page.mouse.down()
+    page.mouse.move((box[0] + box[2]) / 2, (box[1] + box[3]) / 2, steps=5)
+    page.mouse.move(box[2], box[3], steps=5)
+    page.mouse.up()
+    page.get_by_text("highlighted in every map").wait_for(timeout=60_000)
+    wait_for_app(page)
+    page.wait_for_function(f"""() => {{
+        const plots = ({_PLOTS})();
+        return plots.length === 2 && plots.every(p => p._fullData.some(t => t.name === 'selected'));
+    }}""", timeout=60_000)
+    counts = page.evaluate(f"""() => ({_PLOTS})().map(
+        p => Array.from(p._fullData.find(t => t.name === 'selected').customdata).sort((a, b) => a - b))""")
+    assert len(counts[0]) >= 3 and counts[0] == counts[1]  # the same items, highlighted in both maps
+    page.wait_for_timeout(1500)  # WebGL paint
+    screenshot(page, "compare_linked_selection")
+    assert page.dialogs == []
