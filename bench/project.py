@@ -31,7 +31,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine.project import _umap_class, load_projection, project, projection_quality  # noqa: E402
-from engine.project.scale import LARGE_MAP_ROWS, place_points  # noqa: E402
+from engine.project import scale  # noqa: E402
+from engine.project.scale import place_points  # noqa: E402
 from engine.store import Store  # noqa: E402
 from engine.types import Embeddings  # noqa: E402
 from timing import median_seconds  # noqa: E402  (bench/ is on sys.path)
@@ -93,13 +94,20 @@ def main() -> None:
                         help="Sizes at which new points are placed without a refit and compared with a refit.")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--repeats-large", type=int, default=1, help="Repeats for sizes above 20k.")
+    parser.add_argument("--large-from", type=int, default=scale.LARGE_MAP_ROWS,
+                        help="Distinct points from which the large route is used (a quick check: --large-from 500).")
     args = parser.parse_args()
+    scale.LARGE_MAP_ROWS = args.large_from
     print(f"warm-up (numba cache at {os.environ.get('NUMBA_CACHE_DIR', 'default')})…", file=sys.stderr)
     warm = synthetic(500, seed=99)
     baseline_umap(warm)
     project(Embeddings("warm", "bench", warm), method="umap")
     store = Store(tempfile.mkdtemp(prefix="bench-project-"))
     rows = []
+
+    def add(row: tuple) -> None:  # with the 1-minute load average when the measurement ended
+        rows.append((*row, os.getloadavg()[0]))
+
     print(f"load average at the start: {' / '.join(f'{x:.1f}' for x in os.getloadavg())}", file=sys.stderr)
     sizes = [int(s) for s in args.sizes.split(",")] + ([100_000] if args.large else [])
     placements = []
@@ -110,43 +118,43 @@ def main() -> None:
         print(f"n={n:,}: baseline UMAP…", file=sys.stderr)
         base_s, base_xy = median_seconds(lambda: baseline_umap(vectors), repeats)
         base_q = projection_quality(vectors, np.asarray(base_xy, dtype=np.float32))
-        rows.append((n, "umap-learn defaults (baseline)", base_s, base_q, 1.0))
+        add((n, "umap-learn defaults (baseline)", base_s, base_q, 1.0))
         print(f"n={n:,}: engine UMAP…", file=sys.stderr)
-        if n >= LARGE_MAP_ROWS:
+        if n >= scale.LARGE_MAP_ROWS:
             # First run: the kNN graph is built (faiss) and stored; later runs (another map of the same
             # corpus and model: recompute, 3-D, other min_dist) find it stored.
             cold_s, ours = median_seconds(lambda: project(embeddings, method="umap", store=store, recompute=True), 1)
-            rows.append((n, f"engine UMAP large route, kNN graph built ({ours.params.get('knn')}, "
+            add((n, f"engine UMAP large route, kNN graph built ({ours.params.get('knn')}, "
                             f"{ours.params.get('n_epochs')} epochs, seed 42)", cold_s, ours.quality, cold_s / base_s))
             ours_s, ours = median_seconds(lambda: project(embeddings, method="umap", store=store, recompute=True),
                                           repeats)
-            rows.append((n, "engine UMAP large route, kNN graph stored (seed 42)", ours_s, ours.quality,
+            add((n, "engine UMAP large route, kNN graph stored (seed 42)", ours_s, ours.quality,
                          ours_s / base_s))
             if args.small_route_large:
                 from engine.project.umap_backend import umap_layout
                 params = {"n_neighbors": 15, "min_dist": 0.1, "metric": "cosine"}
                 small_s, small_xy = median_seconds(lambda: umap_layout(vectors, 2, params, 42), 1)
-                rows.append((n, "engine small route (seeded umap-learn, before)", small_s,
+                add((n, "engine small route (seeded umap-learn, before)", small_s,
                              projection_quality(vectors, small_xy), small_s / base_s))
         else:
             ours_s, ours = median_seconds(lambda: project(embeddings, method="umap", store=store, recompute=True),
                                           repeats)
-            rows.append((n, "engine UMAP (cosine, seed 42, + quality)", ours_s, ours.quality, ours_s / base_s))
+            add((n, "engine UMAP (cosine, seed 42, + quality)", ours_s, ours.quality, ours_s / base_s))
         pca_s, pca = median_seconds(lambda: project(embeddings, method="pca", store=store, recompute=True), repeats)
-        rows.append((n, "engine PCA (+ quality)", pca_s, pca.quality, pca_s / base_s))
+        add((n, "engine PCA (+ quality)", pca_s, pca.quality, pca_s / base_s))
         load_s, _ = median_seconds(lambda: load_projection(store, embeddings.corpus_id, ours.key), max(repeats, 5))
-        rows.append((n, "load stored UMAP layout", load_s, {}, load_s / base_s))
+        add((n, "load stored UMAP layout", load_s, {}, load_s / base_s))
         if str(n) in args.placement_sizes.split(","):
             print(f"n={n:,}: placing 1% held-out points vs a refit…", file=sys.stderr)
             placements.append((n, held_out_placement(vectors, held=max(20, min(500, n // 100)))))
     load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"\n{os.cpu_count()} cores · {time.strftime('%Y-%m-%d %H:%M')} · load average at the end {load} · medians\n")
-    print("| n | method | seconds | vs baseline | trustworthiness | 10-NN kept |")
-    print("|---:|---|---:|---:|---:|---:|")
-    for n, name, seconds, quality, ratio in rows:
+    print("| n | method | seconds | vs baseline | trustworthiness | 10-NN kept | load |")
+    print("|---:|---|---:|---:|---:|---:|---:|")
+    for n, name, seconds, quality, ratio, load_now in rows:
         trust = f"{quality['trustworthiness']:.3f}" if quality else "–"
         kept = f"{quality['knn_preservation']:.0%}" if quality else "–"
-        print(f"| {n:,} | {name} | {seconds:.4f} | {ratio:.4f}× | {trust} | {kept} |")
+        print(f"| {n:,} | {name} | {seconds:.4f} | {ratio:.4f}× | {trust} | {kept} | {load_now:.1f} |")
     if placements:
         print("\nNew points placed without a refit (1% held out; 10-NN kept among the other points):\n")
         print("| n | placed: 10-NN kept | refit: 10-NN kept | ms per placed point | refit of the rest (s) |")
