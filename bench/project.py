@@ -107,6 +107,8 @@ def main() -> None:
 
     def add(row: tuple) -> None:  # with the 1-minute load average when the measurement ended
         rows.append((*row, os.getloadavg()[0]))
+        # printed at once too, so a run stopped part-way still leaves its figures
+        print(f"  {row[1]}: {row[2]:.2f} s, load {rows[-1][-1]:.1f}", file=sys.stderr, flush=True)
 
     print(f"load average at the start: {' / '.join(f'{x:.1f}' for x in os.getloadavg())}", file=sys.stderr)
     sizes = [int(s) for s in args.sizes.split(",")] + ([100_000] if args.large else [])
