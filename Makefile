@@ -39,7 +39,12 @@ demo: venv
 run: demo
 	$(BIN)/python -m components.launch run app.py --server.port $(PORT) --server.fileWatcherType none
 
-test-deps: $(VENV)/.installed-dev
+# The optional Ray extra (the app never needs it): installed for the tests so the Ray route really runs.
+$(VENV)/.installed-ray: $(VENV)/.installed requirements-ray.txt
+	$(BIN)/python -m pip install --quiet -r requirements-ray.txt
+	touch $@
+
+test-deps: $(VENV)/.installed-dev $(VENV)/.installed-ray
 	@if [ ! -x /usr/bin/chromium ]; then \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-driver fonts-noto-color-emoji >/dev/null; \
@@ -48,8 +53,15 @@ test-deps: $(VENV)/.installed-dev
 test: test-deps
 	$(BIN)/python -m pytest
 
+# Every bench script (helpers such as bench/timing.py have no __main__ and are skipped), each printing
+# its table against its baseline; `make bench BENCH="bench/project.py bench/embed.py"` runs a few.
+BENCH ?= $(wildcard bench/*.py)
 bench: venv
-	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
+	@for script in $(BENCH); do \
+		grep -q '__main__' $$script || continue; \
+		echo "== $$script"; \
+		$(BIN)/python $$script || exit 1; \
+	done
 
 clean-venv:
 	rm -rf $(VENV)

@@ -25,6 +25,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     _add_corpus_file_args(p)
     p.add_argument("--models", default="minilm-l6", help="Comma-separated model ids or sentence-transformers names.")
+    p.add_argument("--ray", metavar="ADDRESS|local",
+                   help="Run the embedding as a Ray Data job: 'local' starts Ray on this machine, an address "
+                        "(ray://head:10001, auto) uses a cluster whose nodes share the workspace path. "
+                        "Needs requirements-ray.txt.")
+    p.add_argument("--ray-actors", type=int, help="With --ray: most model copies (default: cluster CPUs).")
     add_json_flag(p)
     p.set_defaults(handler=cmd_embed)
 
@@ -123,13 +128,20 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
-def _embed_all(corpus: Any, model_names: str, store: Any) -> list[dict[str, Any]]:
+def _embed_all(corpus: Any, model_names: str, store: Any, ray: str | None = None,
+               ray_actors: int | None = None) -> list[dict[str, Any]]:
     from engine.embed import embed_corpus
     from engine.models import resolve_models
 
     results = []
     for spec in resolve_models(model_names):
-        result = embed_corpus(corpus, spec, store=store, progress=stderr_progress(f"{spec.display_name}"))
+        progress = stderr_progress(f"{spec.display_name}")
+        if ray:
+            from engine.ray_embed import embed_corpus_ray
+
+            result = embed_corpus_ray(corpus, spec, store=store, address=ray, actors=ray_actors, progress=progress)
+        else:
+            result = embed_corpus(corpus, spec, store=store, progress=progress)
         results.append(result.summary())
     return results
 
@@ -138,7 +150,7 @@ def cmd_embed(args: argparse.Namespace) -> int:
     store = _store()
     started = time.perf_counter()
     corpus, report = resolve_corpus(args, store)
-    models = _embed_all(corpus, args.models, store)
+    models = _embed_all(corpus, args.models, store, args.ray, args.ray_actors)
     payload = {**_corpus_summary(corpus, report), "models": models,
                "cache_hits": sum(m["cache_hit"] for m in models),
                "total_seconds": round(time.perf_counter() - started, 3)}

@@ -9,6 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from engine.errors import ProjectionError
+from engine.project import scale
 from engine.project.pca import pca_layout
 from engine.project.quality import projection_quality
 from engine.project.spec import (
@@ -132,9 +133,12 @@ def project(
     if used_method == "umap":
         if not umap_is_loaded():
             say("Loading UMAP (a fresh server compiles its code once: up to ~30 s, then it is cached)")
-        say(f"Laying out {n_distinct:,} points with UMAP in {dims}-D")
         try:
-            layout = umap_layout(distinct, dims, used_params, seed)
+            if n_distinct >= scale.LARGE_MAP_ROWS:
+                layout, used_params = _large_umap(embeddings, first, distinct, dims, used_params, seed, store, say)
+            else:
+                say(f"Laying out {n_distinct:,} points with UMAP in {dims}-D")
+                layout = umap_layout(distinct, dims, used_params, seed)
         except (ValueError, np.linalg.LinAlgError) as exc:  # degenerate graphs on tiny or odd input
             layout = pca_layout(distinct, dims, seed)
             used_method, used_params = "pca", {}
@@ -167,6 +171,28 @@ def project(
     if progress:
         progress(3, 3)
     return result
+
+
+def _large_umap(embeddings: Embeddings, first: np.ndarray, distinct: np.ndarray, dims: int,
+                params: dict, seed: int | None, store: "Store | None", say: Phase) -> tuple[np.ndarray, dict]:
+    """The large-map route (engine.project.scale): the kNN graph from engine.knn, then seeded UMAP."""
+    from engine.knn import knn_graph
+
+    k = params["n_neighbors"] - 1
+    say(f"Finding each of {len(distinct):,} points' {k} nearest neighbours (faiss; stored for the next map)")
+    if first.size == embeddings.n:  # every row valid and distinct: the corpus's own (stored) graph
+        graph = knn_graph(store, embeddings.corpus_id, embeddings, k)
+        neighbors, sims = graph.neighbors, graph.similarities
+    else:  # the map's points are a subset of the corpus rows: their own graph, not stored
+        subset = Embeddings(embeddings.corpus_id, embeddings.model_id, distinct)
+        graph = knn_graph(None, embeddings.corpus_id, subset, k)
+        neighbors, sims = graph.neighbors, graph.similarities
+    epochs = scale.layout_epochs(len(distinct))
+    say(f"Laying out {len(distinct):,} points with UMAP in {dims}-D ({epochs} epochs)")
+    layout = scale.umap_layout_large(distinct, dims, params, seed, (neighbors, sims), n_epochs=epochs)
+    used = {**params, "route": "large", "knn": graph.method, "knn_recall": round(graph.recall, 4),
+            "n_epochs": epochs, "init": "pca"}
+    return layout, used
 
 
 def nearest_neighbors(

@@ -64,8 +64,13 @@ def warm_up_umap(*, dims: int = 2) -> float:
     return time.perf_counter() - started
 
 
-def umap_layout(vectors: np.ndarray, dims: int, params: dict[str, Any], seed: int | None) -> np.ndarray:
-    """UMAP coordinates (m, dims) float32 of ``vectors`` with the given parameters."""
+def umap_layout(vectors: np.ndarray, dims: int, params: dict[str, Any], seed: int | None,
+                **options: Any) -> np.ndarray:
+    """UMAP coordinates (m, dims) float32 of ``vectors`` with the given parameters.
+
+    ``options`` go to ``umap.UMAP`` as they are (the large-map route's ``precomputed_knn``,
+    ``n_epochs``, ``init``: engine.project.scale).
+    """
     UMAP = _umap_class()
     reducer = UMAP(
         n_components=dims,
@@ -74,8 +79,11 @@ def umap_layout(vectors: np.ndarray, dims: int, params: dict[str, Any], seed: in
         metric=params["metric"],
         random_state=seed,
         n_jobs=1 if seed is not None else -1,
+        **options,
     )
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "n_jobs overridden by random_state", disconnected-graph notes
+        # "n_jobs overridden by random_state", disconnected-graph notes, and with a precomputed kNN
+        # graph "transform will be unavailable" (engine.project.scale places new points itself)
+        warnings.simplefilter("ignore")
         coords = reducer.fit_transform(np.asarray(vectors, dtype=np.float32))
     return np.asarray(coords, dtype=np.float32)
