@@ -54,7 +54,7 @@ RECALL_SAMPLE = 1_000  # query rows in each of the tuning and the reporting samp
 EF_SEARCH_START = 32
 HNSW_M = 16  # graph degree: the kNN graph is searched once, so a lighter graph + a tuned efSearch is faster
 HNSW_EF_CONSTRUCTION = 40
-EF_SEARCH_MAX = 4_096
+EF_SEARCH_MAX = 1_024  # past this a full HNSW pass costs more than exact search: fall back to exact
 _SLACK = 8  # extra candidates per row, so ties at the k-th place are rarely cut
 
 
@@ -201,7 +201,9 @@ def recall_at_k(found: np.ndarray, found_sims: np.ndarray, truth: np.ndarray, tr
     return float(share.mean()) if len(share) else 1.0
 
 
-def _hnsw(matrix: np.ndarray, k: int, seed: int, progress: Progress | None) -> tuple[np.ndarray, np.ndarray, dict]:
+def _hnsw(matrix: np.ndarray, k: int, seed: int,
+          progress: Progress | None) -> tuple[np.ndarray, np.ndarray, dict] | None:
+    """HNSW kNN with efSearch tuned to TUNE_RECALL; None when the cap is reached first (use exact)."""
     from engine.index import build_hnsw_graph, hnsw_search_positions
 
     m = matrix.shape[0]
@@ -218,8 +220,12 @@ def _hnsw(matrix: np.ndarray, k: int, seed: int, progress: Progress | None) -> t
     while True:
         found, sims = hnsw_search_positions(hnsw, matrix[tune], k + 1, ef_search=ef)
         tuned_recall = recall_at_k(*_order_candidates(found, sims, tune, k, m)[:2], truth, truth_sims)
-        if tuned_recall >= TUNE_RECALL or ef >= EF_SEARCH_MAX:
+        if tuned_recall >= TUNE_RECALL:
             break
+        if ef >= EF_SEARCH_MAX:
+            # this space is hard for HNSW (seen at 100k x 384: 0.992 at efSearch 4,096 and a full pass
+            # that ran for 18+ minutes); exact batched search is bounded (~100 s at 100k), so use it
+            return None
         ef *= 2
     positions, sims = hnsw_search_positions(
         hnsw, matrix, k + 1, ef_search=ef, progress=(lambda d, t: progress(m + d, total)) if progress else None)
@@ -323,11 +329,14 @@ def knn_graph(
     matrix = np.ascontiguousarray(np.asarray(embeddings.vectors)[rows], dtype=np.float32)
     k_eff = min(k, max(rows.size - 1, 0))
     params: dict[str, Any] = {"seed": seed, "tie_tolerance": TIE_TOLERANCE}
-    if chosen == "hnsw" and k_eff > 0:
-        positions, sims, info = _hnsw(matrix, k_eff, seed, progress)
+    approximate = _hnsw(matrix, k_eff, seed, progress) if chosen == "hnsw" and k_eff > 0 else None
+    if approximate is not None:
+        positions, sims, info = approximate
         recall = float(info.pop("recall"))
         params.update(info)
     else:
+        if chosen == "hnsw" and k_eff > 0:
+            params["fallback"] = f"exact: HNSW did not reach recall {TUNE_RECALL} by efSearch {EF_SEARCH_MAX}"
         positions, sims = exact_neighbors(matrix, matrix, np.arange(rows.size), k_eff, progress) if k_eff else (
             np.zeros((rows.size, 0), dtype=np.int64), np.zeros((rows.size, 0), dtype=np.float32))
         recall = 1.0
@@ -337,7 +346,7 @@ def knn_graph(
     neighbors[rows, :k_eff] = mapped
     similarities[rows, :k_eff] = sims
     graph = KnnGraph(corpus_id=corpus_id, model_id=embeddings.model_id, k=k, neighbors=neighbors,
-                     similarities=similarities, method=chosen, recall=recall, n_valid=int(rows.size),
+                     similarities=similarities, method=chosen if approximate is not None or chosen == "exact" else "exact", recall=recall, n_valid=int(rows.size),
                      n_invalid=int(embeddings.n - rows.size), params=params,
                      seconds=time.perf_counter() - started, key=key if store is not None else "")
     if store is not None:
