@@ -87,6 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv, workspace = _pop_workspace(list(sys.argv[1:] if argv is None else argv))
     args = parser.parse_args(argv)
     workspace = workspace or args.workspace
+    previous = os.environ.get("EMBEDSCAPE_HOME")
     if workspace:
         os.environ["EMBEDSCAPE_HOME"] = workspace
     try:
@@ -97,3 +98,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    finally:
+        # main() is also called in-process (notebooks, tests): --workspace applies to this call only
+        if workspace:
+            if previous is None:
+                os.environ.pop("EMBEDSCAPE_HOME", None)
+            else:
+                os.environ["EMBEDSCAPE_HOME"] = previous
