@@ -134,7 +134,7 @@ def test_exact_top_k_reference_is_sorted() -> None:
 def test_single_query_routes_agree(with_invalid: Embeddings, monkeypatch, busy: bool) -> None:
     import time
 
-    import engine.index as engine_index
+    import engine.index.core as engine_index  # routing state lives in the core module
 
     index = build_index(with_invalid, kind="exact")
     query = np.asarray(with_invalid.vectors[10])
