@@ -16,10 +16,13 @@ _PLOTS = """() => Array.from(document.querySelectorAll('.js-plotly-plot'))
 
 @pytest.fixture
 def compared_corpus(small_corpus, embedded, store):
-    """The small corpus embedded with both sentence models, with their PCA layouts stored."""
+    """The small corpus embedded with both sentence models, with the PCA layouts of every model it is
+    embedded with stored (other tests may have embedded more; the page compares the sidebar's first two)."""
     from engine.project import ProjectionSpec, project
 
     for model in MODELS:
+        embedded(small_corpus, model)
+    for model in store.manifest(small_corpus.corpus_id).get("embeddings", {}):
         project(embedded(small_corpus, model), **ProjectionSpec(method="pca").kwargs(), store=store)
     return small_corpus
 

@@ -25,13 +25,15 @@ def mapped_corpus(small_corpus, small_embeddings, store):
     return small_corpus, layouts
 
 
-def _lonely_row(coords: np.ndarray) -> int:
-    """A drawn point far from every other point (so a click lands on it alone)."""
+def _lonely_row(coords: np.ndarray, allowed: np.ndarray | None = None) -> int:
+    """A drawn point far from every other point (so a click lands on it alone), among ``allowed``."""
     distance = ((coords[:, None, :] - coords[None, :, :]) ** 2).sum(-1)
     np.fill_diagonal(distance, np.inf)
     centre = np.nanmedian(coords, axis=0)
     spread = np.nanmax(np.abs(coords - centre), axis=0)
     inner = (np.abs(coords - centre) < 0.85 * spread).all(axis=1)  # away from the legend and edges
+    if allowed is not None and (inner & allowed).any():
+        inner = inner & allowed
     isolation = np.where(inner, distance.min(axis=1), -np.inf)
     return int(np.argmax(isolation))
 
@@ -62,7 +64,18 @@ def test_click_a_point_opens_it_with_neighbours(app_url, page, mapped_corpus):
         return {rows, xs, ys};
     }""")
     coords = np.column_stack([points["xs"], points["ys"]]).astype(float)
-    target = _lonely_row(coords)
+    # never aim at a point under a cluster label: the label's text would take the click
+    covered = np.array(page.evaluate("""(pts) => {
+        const plot = document.querySelector('.js-plotly-plot');
+        const layout = plot._fullLayout, box = plot.getBoundingClientRect();
+        const rects = Array.from(plot.querySelectorAll('.annotation')).map(a => a.getBoundingClientRect());
+        return pts.map(([x, y]) => {
+            const px = box.left + layout.xaxis._offset + layout.xaxis.l2p(x);
+            const py = box.top + layout.yaxis._offset + layout.yaxis.l2p(y);
+            return rects.some(r => px > r.left - 8 && px < r.right + 8 && py > r.top - 8 && py < r.bottom + 8);
+        });
+    }""", coords.tolist()), dtype=bool)
+    target = _lonely_row(coords, allowed=~covered)
     row = int(points["rows"][target])
     pixel = page.evaluate("""([x, y]) => {
         const plot = document.querySelector('.js-plotly-plot');
