@@ -117,7 +117,8 @@ def test_click_a_point_opens_it_with_neighbours(app_url, page, mapped_corpus):
     page.mouse.up()
     page.get_by_role("heading", name=re.compile(r"^Selection · \d+ items")).wait_for(timeout=60_000)
     wait_for_app(page)
-    assert page.get_by_role("button", name="Use as axis pole").is_visible()
+    # the selection's hand-offs arrive with the rerun that follows the heading: wait for them to show
+    page.get_by_role("button", name="Use as axis pole").wait_for(state="visible", timeout=60_000)
     page.get_by_role("heading", name=re.compile(r"^Selection")).scroll_into_view_if_needed()
     page.screenshot(path=str(screenshot(page, "map_selected")))
     assert page.dialogs == []
