@@ -9,7 +9,7 @@ Each cluster is named by class-based TF-IDF against the whole corpus (BERTopic's
 by how over-represented a word is in the cluster): the words of all its texts are pooled into one
 document per cluster, and a word scores high when it is frequent in that cluster and rare in the
 corpus. English stop words, words in more than half of all texts, and near-duplicates of a
-better word ("models" after "model") are left out.
+better word ("models" after "model") are left out. The scoring lives in engine/keywords.py.
 
 Example:
     >>> import numpy as np
@@ -32,6 +32,13 @@ import numpy.typing as npt
 import polars as pl
 
 from engine.errors import ProjectionError
+from engine.keywords import (  # noqa: F401  (re-exported: the names cluster users import)
+    TermCounts,
+    cluster_keywords,
+    distinct_terms,
+    keywords_from_counts,
+    term_counts,
+)
 from engine.types import Corpus, Embeddings
 
 if TYPE_CHECKING:
@@ -48,26 +55,6 @@ NAMESPACE = "clusters"
 NOISE = -1
 NOISE_LABEL = "unclustered"
 _LABELLER_VERSION = 4  # bump when clustering or labelling changes, so stored results are not reused
-_TOKEN_PATTERN = r"(?u)\b[^\W\d_][^\W\d_]+\b"  # words of 2+ letters, no digits
-# scikit-learn's English list holds content words a label needs ("fire", "bill", "system"…); keep
-# those, and drop reporting verbs, titles and contraction stubs that name no topic.
-_KEEP_WORDS = frozenset({
-    "fire", "bill", "system", "computer", "interest", "call", "found", "find", "side", "top", "front",
-    "back", "full", "empty", "move", "show", "describe", "detail", "part", "fill", "sincere", "thick", "thin",
-    "amount", "cry", "con", "de", "eg", "ie", "mill", "inc", "ltd", "co", "un", "hundred",
-})
-_EXTRA_STOP_WORDS = frozenset({
-    "said", "says", "say", "saying", "told", "mr", "mrs", "ms", "dr", "like", "just", "ve", "ll", "re", "don",
-    "didn", "doesn", "isn", "wasn", "aren", "weren", "wouldn", "couldn", "shouldn", "let", "got",
-})
-
-
-def _stop_words() -> list[str]:
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-    return sorted((ENGLISH_STOP_WORDS - _KEEP_WORDS) | _EXTRA_STOP_WORDS)
-
-
 @dataclass(frozen=True, slots=True)
 class ClusterSpec:
     """A clustering request: small, hashable, usable as a cache key."""
@@ -153,103 +140,6 @@ class Clustering:
 def default_min_cluster_size(n: int) -> int:
     """About 1 % of the points, at least 5 and at most 500."""
     return int(min(500, max(5, n // 100)))
-
-
-MAX_DOC_SHARE = 0.5  # a word in more than half of all texts names no cluster (a corpus-specific stop word)
-MIN_TEXTS_FOR_DOC_SHARE = 20  # below this, document shares are too coarse to call a word common
-
-
-def _stem(word: str) -> str:
-    """A crude English stem, only to tell "fire"/"fires", "model"/"models"/"modelling" apart as one word."""
-    if word.endswith("ies") and len(word) >= 5:
-        word = word[:-3] + "y"
-    elif word.endswith(("sses", "ches", "shes", "xes", "zes")) and len(word) >= 5:
-        word = word[:-2]
-    elif word.endswith("s") and not word.endswith(("ss", "us", "is")) and len(word) >= 4:
-        word = word[:-1]
-    for suffix, min_len in (("ing", 6), ("ed", 6)):
-        if word.endswith(suffix) and len(word) >= min_len:
-            return word[: -len(suffix)]
-    return word
-
-
-def _same_word(a: str, b: str) -> bool:
-    """True for singular/plural and other near-duplicates ("embed"/"embeddings", "model"/"models")."""
-    sa, sb = _stem(a), _stem(b)
-    if sa == sb:
-        return True
-    short, long = sorted((sa, sb), key=len)
-    return len(short) >= 4 and long.startswith(short) and len(long) - len(short) <= 3
-
-
-def distinct_terms(ranked: Sequence[str], top_n: int) -> list[str]:
-    """The first ``top_n`` of ``ranked`` with near-duplicates of an earlier term skipped."""
-    out: list[str] = []
-    for term in ranked:
-        if not any(_same_word(term, kept) for kept in out):
-            out.append(term)
-            if len(out) == top_n:
-                break
-    return out
-
-
-def cluster_keywords(texts: Sequence[str], labels: npt.ArrayLike, *, top_n: int = 8) -> dict[int, list[str]]:
-    """Class-based TF-IDF against the whole corpus: the most distinctive words of each cluster.
-
-    BERTopic's c-TF-IDF, ``tf(word, cluster) * log(1 + A / f(word))`` (the texts of a cluster
-    pooled into one document; ``A`` the average number of words per cluster), with ``f`` counted
-    over the whole corpus, unclustered texts included, and scaled by ``log(lift)`` where ``lift =
-    p(word | cluster) / p(word | corpus)`` (clipped at 1): a word as common everywhere as in the
-    cluster scores 0. Words in more than half of all texts (a corpus-specific stop list, from 20
-    texts on) are left out, so "models" does not name a cluster of a corpus of modelling papers.
-    English stop words are removed, and near-duplicates ("model", "models") count once.
-
-    Args:
-        texts: One text per row.
-        labels: (n,) cluster per row; negative labels are ignored.
-        top_n: Words per cluster.
-
-    Returns:
-        Cluster → words, most distinctive first (fewer when a cluster has few distinct words).
-    """
-    from scipy import sparse
-    from sklearn.feature_extraction.text import CountVectorizer
-
-    labels = np.asarray(labels)
-    clusters = sorted(int(c) for c in np.unique(labels) if c >= 0)
-    if not clusters:
-        return {}
-    try:
-        vectorizer = CountVectorizer(stop_words=_stop_words(), token_pattern=_TOKEN_PATTERN, lowercase=True)
-        per_text = vectorizer.fit_transform(list(texts)).tocsr()
-    except ValueError:  # only stop words or no words at all
-        return {c: [] for c in clusters}
-    vocabulary = vectorizer.get_feature_names_out()
-    membership = sparse.csr_matrix(
-        (np.ones(int((labels >= 0).sum())), (np.searchsorted(clusters, labels[labels >= 0]),
-                                             np.flatnonzero(labels >= 0))),
-        shape=(len(clusters), labels.size))
-    counts = np.asarray((membership @ per_text).todense(), dtype=np.float64)
-    corpus_frequency = np.asarray(per_text.sum(axis=0), dtype=np.float64).ravel()
-    cluster_words = np.maximum(counts.sum(axis=1, keepdims=True), 1.0)
-    term_frequency = counts / cluster_words
-    average_words = counts.sum() / len(clusters)
-    idf = np.log1p(average_words / np.maximum(corpus_frequency, 1.0))
-    # lift = p(word | cluster) / p(word | corpus): 1 for a word spread evenly over the corpus. Its
-    # log (clipped at 0) scales the weight, so words as common everywhere as in the cluster drop out.
-    corpus_share = corpus_frequency / max(float(corpus_frequency.sum()), 1.0)
-    lift = term_frequency / np.maximum(corpus_share[None, :], 1e-12)
-    term_frequency = term_frequency * np.log(np.maximum(lift, 1.0))
-    if labels.size >= MIN_TEXTS_FOR_DOC_SHARE:
-        document_share = np.asarray((per_text > 0).sum(axis=0), dtype=np.float64).ravel() / labels.size
-        idf = np.where(document_share > MAX_DOC_SHARE, 0.0, idf)
-    scores = term_frequency * idf[None, :]
-    result: dict[int, list[str]] = {}
-    for position, cluster in enumerate(clusters):
-        row = scores[position]
-        ranked = [str(vocabulary[i]) for i in np.argsort(-row, kind="stable")[: top_n * 3] if row[i] > 0]
-        result[cluster] = distinct_terms(ranked, top_n)
-    return result
 
 
 def _features(
