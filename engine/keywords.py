@@ -58,7 +58,7 @@ def _stem(word: str) -> str:
     return word
 
 
-def _same_word(a: str, b: str) -> bool:
+def same_word(a: str, b: str) -> bool:
     """True for singular/plural and other near-duplicates ("embed"/"embeddings", "model"/"models")."""
     sa, sb = _stem(a), _stem(b)
     if sa == sb:
@@ -71,7 +71,7 @@ def distinct_terms(ranked: Sequence[str], top_n: int) -> list[str]:
     """The first ``top_n`` of ``ranked`` with near-duplicates of an earlier term skipped."""
     out: list[str] = []
     for term in ranked:
-        if not any(_same_word(term, kept) for kept in out):
+        if not any(same_word(term, kept) for kept in out):
             out.append(term)
             if len(out) == top_n:
                 break
