@@ -554,3 +554,67 @@ def compare_queries(corpus_id: str, model_ids: tuple[str, ...], queries: tuple[s
         spaces[model] = (embeddings(corpus_id, model).vectors, embeddings(corpus_id, model).valid)
     return [{"pair": f"{a} vs {b}", **query_agreement(vectors, spaces, a, b, k=k)}
             for a, b in combinations(model_ids, 2)]
+
+
+# -- Zoom labels, density, selection summaries (issue 16 §1, §2, §5) -------------------------------
+@st.cache_resource(show_spinner="Counting the corpus' words…", max_entries=4, ttl=_TTL)
+def term_counts(corpus_id: str) -> Any:
+    """engine.keywords.TermCounts of the corpus texts (counted once; every c-TF-IDF reuses them)."""
+    from engine.keywords import term_counts as count
+
+    return count(corpus(corpus_id).texts)
+
+
+@st.cache_resource(show_spinner="Naming map regions for every zoom level…", max_entries=8, ttl=_TTL)
+def zoom_hierarchy(corpus_id: str, model_id: str, projection_spec: Any) -> Any:
+    """engine.zoomlabels.LabelHierarchy of a 2-D layout: loaded from the workspace, or built and stored."""
+    from engine.zoomlabels import stored_hierarchy
+
+    layout = projection(corpus_id, model_id, projection_spec)
+    return stored_hierarchy(store(), corpus_id, model_id, layout.key, layout.coords[:, :2], term_counts(corpus_id))
+
+
+@st.cache_resource(show_spinner=False, max_entries=8, ttl=_TTL)
+def density(corpus_id: str, model_id: str, projection_spec: Any) -> Any:
+    """engine.density.DensityGrid of a layout's first two coordinates."""
+    from engine.density import density_grid
+
+    return density_grid(projection(corpus_id, model_id, projection_spec).coords[:, :2])
+
+
+@st.cache_data(show_spinner="Summarising the selection…", max_entries=32, ttl=_TTL)
+def selection_summary(corpus_id: str, model_id: str, rows: tuple[int, ...], cluster_spec: Any = None,
+                      projection_spec: Any = None) -> Any:
+    """engine.selection.SelectionSummary of the rows; neighbouring clusters when a ClusterSpec is given."""
+    from engine.selection import summarize_selection
+
+    clustering = clusters(corpus_id, model_id, cluster_spec, projection_spec) if cluster_spec is not None else None
+    return summarize_selection(corpus(corpus_id), rows, embeddings=embeddings(corpus_id, model_id),
+                               counts=term_counts(corpus_id),
+                               cluster_labels=clustering.labels if clustering is not None else None,
+                               cluster_names=clustering.names if clustering is not None else None)
+
+
+@st.cache_data(show_spinner=False, max_entries=32, ttl=_TTL)
+def zoom_label_levels(corpus_id: str, model_id: str, projection_spec: Any, viewport: tuple[float, float],
+                      cluster_spec: Any = None, curated_names: tuple[tuple[int, str], ...] = ()) -> dict[str, Any]:
+    """engine.zoomlabels.place_levels payload for a viewport; curated cluster names (of ``cluster_spec``'s
+    clustering) are placed first on the coarse levels."""
+    from engine.zoomlabels import curated_labels, place_levels
+
+    curated = []
+    if curated_names and cluster_spec is not None:
+        coords = projection(corpus_id, model_id, projection_spec).coords
+        labels = clusters(corpus_id, model_id, cluster_spec, projection_spec).labels
+        curated = curated_labels(labels, coords, dict(curated_names))
+    return place_levels(zoom_hierarchy(corpus_id, model_id, projection_spec), viewport=viewport, curated=curated)
+
+
+@st.cache_data(show_spinner=False, max_entries=32, ttl=_TTL)
+def thinned_rows(corpus_id: str, model_id: str, projection_spec: Any, cap: int, keep: tuple[int, ...] = (),
+                 seed: int = 0) -> Any:
+    """engine.density.thin_by_density rows of a layout past ``cap`` points (sparse points kept)."""
+    from engine.density import thin_by_density
+
+    coords = projection(corpus_id, model_id, projection_spec).coords[:, :2]
+    return thin_by_density(coords, cap, seed=seed, keep=keep, grid=density(corpus_id, model_id, projection_spec))
