@@ -18,11 +18,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.density import density_grid, thin_by_density  # noqa: E402
-from engine.keywords import term_counts  # noqa: E402
-from engine.synthetic import synthetic_map  # noqa: E402
-from engine.zoomlabels import build_hierarchy, place_levels  # noqa: E402
-from timing import median_seconds  # noqa: E402  (bench/ is on sys.path)
+from timing import median_seconds
+
+from engine.density import density_grid, thin_by_density
+from engine.keywords import term_counts
+from engine.synthetic import synthetic_map
+from engine.zoomlabels import build_hierarchy, place_levels
 
 
 def main() -> None:
@@ -37,19 +38,22 @@ def main() -> None:
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     for n in args.sizes:
-        started = time.perf_counter()
-        corpus = synthetic_map(n, seed=0)
-        generated = time.perf_counter() - started
-        count_s, counts = median_seconds(lambda: term_counts(corpus.texts), args.repeats)
-        build_s, tree = median_seconds(lambda: build_hierarchy(corpus.coords, counts), args.repeats)
-        place_s, payload = median_seconds(lambda: place_levels(tree), args.repeats)
-        density_s, grid = median_seconds(lambda: density_grid(corpus.coords), args.repeats)
-        thin_s, _ = median_seconds(lambda: thin_by_density(corpus.coords, args.cap, grid=grid), args.repeats)
-        print(f"| {n:,} | {count_s:.2f} | {build_s:.2f} | {len(tree.regions):,} | {len(payload['levels'])} | "
-              f"{place_s:.2f} | {len(payload['levels'][0]['labels'])} | {density_s:.2f} | {thin_s:.2f} |",
-              flush=True)
-        print(f"<!-- {n:,}: synthetic corpus generated in {generated:.1f} s (not timed above) -->", flush=True)
+        print(_row(n, args.repeats, args.cap), flush=True)
 
+
+def _row(n: int, repeats: int, cap: int) -> str:
+    """One table row (and a comment with the untimed generation time) for ``n`` synthetic points."""
+    started = time.perf_counter()
+    corpus = synthetic_map(n, seed=0)
+    generated = time.perf_counter() - started
+    count_s, counts = median_seconds(lambda: term_counts(corpus.texts), repeats)
+    build_s, tree = median_seconds(lambda: build_hierarchy(corpus.coords, counts), repeats)
+    place_s, payload = median_seconds(lambda: place_levels(tree), repeats)
+    density_s, grid = median_seconds(lambda: density_grid(corpus.coords), repeats)
+    thin_s, _ = median_seconds(lambda: thin_by_density(corpus.coords, cap, grid=grid), repeats)
+    return (f"| {n:,} | {count_s:.2f} | {build_s:.2f} | {len(tree.regions):,} | {len(payload['levels'])} | "
+            f"{place_s:.2f} | {len(payload['levels'][0]['labels'])} | {density_s:.2f} | {thin_s:.2f} |\n"
+            f"<!-- {n:,}: synthetic corpus generated in {generated:.1f} s (not timed above) -->")
 
 if __name__ == "__main__":
     main()

@@ -10,13 +10,6 @@ by how over-represented a word is in the cluster): the words of all its texts ar
 document per cluster, and a word scores high when it is frequent in that cluster and rare in the
 corpus. English stop words, words in more than half of all texts, and near-duplicates of a
 better word ("models" after "model") are left out. The scoring lives in engine/keywords.py.
-
-Example:
-    >>> import numpy as np
-    >>> keywords = cluster_keywords(["red apple pie", "apple tart", "fast red car", "car engine"],
-    ...                             np.array([0, 0, 1, 1]), top_n=2)
-    >>> keywords[0][0], keywords[1][0]
-    ('apple', 'car')
 """
 from __future__ import annotations
 

@@ -40,7 +40,7 @@ def test_summary_shows_words_central_items_clusters_and_metadata_as_plain_text(h
     assert len([b for b in at.button if b.label == "Open"]) == 3
     frames = [df.value for df in at.dataframe]
     clusters = frames[0]
-    assert list(clusters["relation"])[0] == "holds the selection" and (clusters["relation"] == "nearby").sum() == 2
+    assert clusters["relation"][0] == "holds the selection" and (clusters["relation"] == "nearby").sum() == 2
     assert any(HOSTILE in frame.get("value", []).to_list() for frame in frames if "value" in frame)
     # user text never reaches Markdown: no markdown-rendered element carries the raw hostile strings
     for element in list(at.markdown) + list(at.caption) + list(at.expander):

@@ -64,7 +64,7 @@ def test_no_two_label_boxes_overlap_at_any_level(big):
 
 
 def test_zooming_into_a_region_shows_finer_labels_not_repeats(big):
-    corpus, _, hierarchy = big
+    _, _, hierarchy = big
     payload = place_levels(hierarchy)
     coarse = payload["levels"][0]["labels"][0]
     for level in payload["levels"][1:4]:
