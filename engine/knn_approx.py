@@ -46,8 +46,9 @@ def spherical_kmeans(matrix: np.ndarray, lists: int, seed: int) -> tuple[np.ndar
     centres = train[np.sort(rng.choice(train.shape[0], size=lists, replace=False))].copy()
     for _ in range(KMEANS_ITERATIONS):
         nearest = np.argmax(train @ centres.T, axis=1)
-        sums = np.zeros_like(centres)
-        np.add.at(sums, nearest, train)
+        members = np.zeros((lists, train.shape[0]), dtype=np.float32)
+        members[nearest, np.arange(train.shape[0])] = 1.0
+        sums = members @ train  # (np.add.at is ~10x slower here)
         norms = np.linalg.norm(sums, axis=1, keepdims=True)
         filled = norms[:, 0] > 0  # an emptied list keeps its centre
         centres[filled] = sums[filled] / norms[filled]

@@ -67,17 +67,19 @@ def umap_layout_large(
     *,
     n_epochs: int | None = None,
 ) -> np.ndarray:
-    """Seeded UMAP of many points from a precomputed kNN graph; (m, dims) float32.
+    """Reproducible parallel UMAP of many points from a precomputed kNN graph; (m, dims) float32
+    (:mod:`engine.project.layout`: same seed, same coordinates, whatever the thread count).
 
     ``knn`` is (neighbors, similarities) without the row itself, one row per row of ``vectors``.
     """
-    from engine.project.umap_backend import umap_layout
+    from engine.project.layout import umap_parallel_layout
 
     indices, distances = umap_knn_input(*knn, params["n_neighbors"])
     if indices.shape[0] != vectors.shape[0]:
         raise ProjectionError(f"The kNN graph has {indices.shape[0]:,} rows for {vectors.shape[0]:,} points.")
-    return umap_layout(vectors, dims, params, seed, precomputed_knn=(indices, distances, None),
-                       n_epochs=n_epochs or layout_epochs(vectors.shape[0]), init="pca")
+    return umap_parallel_layout(vectors, dims, indices, distances, n_neighbors=params["n_neighbors"],
+                                min_dist=params["min_dist"], n_epochs=n_epochs or layout_epochs(vectors.shape[0]),
+                                seed=seed)
 
 
 def place_points(
