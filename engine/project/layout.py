@@ -73,3 +73,14 @@ def umap_parallel_layout(vectors: np.ndarray, dims: int, indices: np.ndarray, di
         layout_epoch(coords, coords.copy(), indptr, tail, epochs_per_sample, epochs_per_negative, next_sample,
                      next_negative, states, epoch, float(a), float(b), REPULSION_STRENGTH, alpha)
     return coords
+
+
+def warm_up_layout(vectors: np.ndarray, dims: int = 2) -> None:
+    """Compile (or load from the numba cache) the epoch kernel on a few points."""
+    from engine.vectors import knn_graph, unit_rows
+
+    from engine.project.scale import umap_knn_input
+
+    unit = unit_rows(vectors)
+    indices, distances = umap_knn_input(*knn_graph(unit, 9), 10)
+    umap_parallel_layout(unit, dims, indices, distances, n_neighbors=10, min_dist=0.1, n_epochs=5, seed=0)
