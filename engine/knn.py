@@ -32,6 +32,7 @@ Example:
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -256,14 +257,25 @@ def load_graph(store: "Store", corpus_id: str, key: str) -> KnnGraph | None:
                     params=summary.get("params", {}), seconds=float(summary.get("seconds", 0.0)), key=key, loaded=True)
 
 
-def _candidate_keys(embeddings: Embeddings, k: int, method: KnnMethod, chosen: str, seed: int) -> list[tuple[int, str]]:
-    """(k, key) of every stored graph that can answer a request, best first: the shared k before
-    the requested one; for ``"auto"`` also graphs of the other methods (an exact graph always
-    answers; HNSW graphs stored before the clustered route existed answer when their recall is
-    good, checked by :func:`stored_graph`)."""
+_STORED_LABEL = re.compile(r"-k(\d{1,4})-(exact|clustered|hnsw)-[0-9a-f]{12}$")  # derived_key's "<slug>-k<k>-<method>-<hash>"
+
+
+def _candidate_keys(store: "Store", corpus_id: str, embeddings: Embeddings, k: int, method: KnnMethod,
+                    chosen: str, seed: int) -> list[str]:
+    """Keys of every stored graph that can answer a request, best first: the requested method
+    (for ``"auto"`` then exact, clustered, HNSW: an exact graph always answers; an HNSW one stored
+    before the clustered route existed answers when its recall is good, checked by
+    :func:`stored_graph`), the smallest k >= the request first. A listed key counts only when it
+    is exactly the key these vectors would give (same model revision, fingerprint, seed…)."""
     methods = [chosen] + ([m for m in ("exact", "clustered", "hnsw") if m != chosen] if method == "auto" else [])
-    ks = sorted({k, max(k, SHARED_K)}, reverse=True)
-    return [(kk, graph_key(embeddings, kk, m, seed)) for m in methods for kk in ks]
+    found: list[tuple[int, int, str]] = []
+    for key in store.list_artifacts(corpus_id, NAMESPACE):
+        match = _STORED_LABEL.search(key)
+        if match and int(match.group(1)) >= k and match.group(2) in methods:
+            stored_k, stored_method = int(match.group(1)), match.group(2)
+            if key == graph_key(embeddings, stored_k, stored_method, seed):
+                found.append((methods.index(stored_method), stored_k, key))
+    return [key for *_, key in sorted(found)]
 
 
 def sliced(graph: KnnGraph, k: int) -> KnnGraph:
@@ -284,7 +296,7 @@ def stored_graph(store: "Store", corpus_id: str, embeddings: Embeddings, k: int,
     """The stored graph that answers this request (sliced to ``k``), or None; never computes."""
     n_valid = int((np.asarray(embeddings.valid, dtype=bool) & np.isfinite(np.asarray(embeddings.vectors)).all(axis=1)).sum())
     chosen = resolve_method(n_valid, method)
-    for stored_k, key in _candidate_keys(embeddings, int(k), method, chosen, seed):
+    for key in _candidate_keys(store, corpus_id, embeddings, int(k), method, chosen, seed):
         graph = load_graph(store, corpus_id, key)
         if graph is not None and graph.k >= k and (graph.recall_ok or method != "auto"):
             return sliced(graph, int(k))
