@@ -8,7 +8,7 @@ mixture tuned to MiniLM's neighbour similarities); models B and C = A rotated at
 isotropic noise, renormalised, so the spaces share neighbourhoods without being equal.
 
 Engine: ``engine.compare.compare_models`` into a fresh temporary store (kNN graph per model: exact
-below ``engine.knn.EXACT_MAX_ROWS`` rows, HNSW with tuned efSearch beyond; then Jaccard, RBO, CKA
+below ``engine.knn.EXACT_MAX_ROWS`` rows, the clustered route (engine.knn_approx, probes tuned to recall) beyond; then Jaccard, RBO, CKA
 on 20k rows, Spearman on 20k pairs). Baseline: plain numpy, per model a blocked ``X @ X.T`` with
 ``argpartition`` top-k (no tie-break), then Jaccard per item with ``np.intersect1d``. At 100k the
 baseline is timed on ``--baseline-sample`` query rows against all rows and scaled linearly to n
@@ -115,8 +115,8 @@ def main() -> None:
             base_seconds, base_jaccard = median_seconds(lambda: numpy_compare(vectors, sample),
                                                         repeats if n < 50_000 else 1)
             base_seconds *= n / sample.size
-            methods = ", ".join(f"{g['method']}" + (f" ({g['recall']:.3f}, {g['params']['efSearch']})"
-                                                    if g["method"] == "hnsw" else "") for g in result.graphs.values())
+            methods = ", ".join(f"{g['method']}" + (f" ({g['recall']:.3f}, {g['params'].get('efSearch', g['params'].get('probes'))})"
+                                                    if g["method"] != "exact" else "") for g in result.graphs.values())
             mean_j = np.mean([p["mean_jaccard"] for p in result.pairs])
             note = " (extrapolated)" if sample.size < n else ""
             print(f"| {n:,} | {n_models} | {seconds:.1f} | {methods} | {mean_j:.3f} (numpy {base_jaccard:.3f}) | "

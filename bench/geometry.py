@@ -1,7 +1,7 @@
 """Benchmark: every Geometry figure for one model at 10k and 100k items.
 
 Target (issue 13): every figure for one model on a 100k corpus ready in <= 30 s once its kNN graph
-is stored, and cached thereafter. The graph (``engine.knn``: exact up to 30k valid rows, HNSW
+is stored, and cached thereafter. The graph (``engine.knn``: exact up to 30k valid rows, clustered
 beyond) is timed separately. Vectors are synthetic 384-d unit rows shaped like sentence
 embeddings (a common direction, 40 clusters, a ~20-dimensional signal plus noise), saved as .npy
 and memory-mapped as the store serves them.

@@ -1,16 +1,20 @@
 """The kNN graph: every item's k nearest neighbours in one model's full space, stored once.
 
-One stored artifact per (corpus, model, k), reused by Compare (neighbour agreement), Geometry
-(hubness) and the Map. Two ways to build it:
+One stored artifact per corpus and model (every k up to SHARED_K is a slice of it), reused by
+Compare (neighbour agreement), Geometry (hubness) and the Map. Ways to build it:
 
 * **exact** (below :data:`EXACT_MAX_ROWS` valid rows, or on request): blocked matrix-matrix
   products through BLAS, a vectorised top-k per block (``argpartition`` then one sort of the
   candidates), ties within :data:`engine.vectors.TIE_TOLERANCE` broken by row id, so the graph
   is the same for every BLAS kernel. It equals :func:`engine.vectors.knn_graph` row for row.
-* **hnsw** (from :data:`EXACT_MAX_ROWS` rows): faiss HNSW (through :mod:`engine.index`, the only
-  module that imports faiss). efSearch is raised until recall@k against exact search on a seeded
-  tuning sample reaches :data:`TUNE_RECALL`; the recall reported with the graph is measured on a
+* **clustered** (from :data:`EXACT_MAX_ROWS` rows): exact search within blocks of nearby k-means
+  lists, the number of lists probed raised until recall@k against exact search on a seeded tuning
+  sample reaches :data:`TUNE_RECALL` (:mod:`engine.knn_approx`, which also keeps the older
+  **hnsw** route for explicit requests). The recall reported with the graph is measured on a
   *second*, disjoint sample after the full search, so it is not the number that was tuned.
+
+One graph per corpus and model: with a store it is built with ``max(k, SHARED_K)`` neighbours and
+every smaller k is a slice of it (Compare's k = 10, the map's n_neighbors - 1 = 14, Geometry's 10).
 
 The item itself is never its own neighbour (an exact duplicate can be). Rows whose
 ``Embeddings.valid`` is False have no neighbours (``-1`` / NaN) and are never anyone's neighbour;
@@ -28,6 +32,7 @@ Example:
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -43,11 +48,12 @@ from engine.vectors import TIE_TOLERANCE, top_k
 if TYPE_CHECKING:
     from engine.store import Store
 
-KnnMethod = Literal["auto", "exact", "hnsw"]
+KnnMethod = Literal["auto", "exact", "clustered", "hnsw"]
 Progress = Callable[[int, int], None]
 
 NAMESPACE = "knn"
-EXACT_MAX_ROWS = 30_000  # from here "auto" uses HNSW (bench/compare.py: exact costs ~n^2; see docs/benchmarks.md)
+SHARED_K = 15  # one stored graph per corpus and model answers every k up to this (sliced)
+EXACT_MAX_ROWS = 30_000  # from here "auto" uses the clustered route (engine.knn_approx); before: HNSW (bench/compare.py: exact costs ~n^2; see docs/benchmarks.md)
 TUNE_RECALL = 0.995  # efSearch is raised until the tuning sample reaches this (headroom over the 0.99 shown)
 REQUIRED_RECALL = 0.99  # figures from a graph below this are flagged
 RECALL_SAMPLE = 1_000  # query rows in each of the tuning and the reporting sample
@@ -175,6 +181,15 @@ def exact_neighbors(
     candidates, sims = exact_search_positions(matrix, queries, min(k + 1 + _SLACK, m), progress=progress)
     own = np.full(q, -1, dtype=np.int64) if query_positions is None else np.asarray(query_positions, dtype=np.int64)
     top, top_sims, unsafe = _order_candidates(candidates, sims, own, k, m)
+    repair_unsafe(matrix, queries, own, top, top_sims, unsafe)
+    return top, top_sims
+
+
+def repair_unsafe(matrix: np.ndarray, queries: np.ndarray, own: np.ndarray, top: np.ndarray,
+                  top_sims: np.ndarray, unsafe: np.ndarray) -> None:
+    """Redo the rows whose ties ran past the candidate list exactly (in place), with
+    :func:`engine.vectors.top_k` over the whole matrix."""
+    k = top.shape[1]
     for i in np.flatnonzero(unsafe):
         scores = np.asarray(matrix @ queries[i], dtype=np.float32)
         if own[i] >= 0:
@@ -182,7 +197,6 @@ def exact_neighbors(
         rows, values = top_k(scores, k)
         top[i], top_sims[i] = -1, np.nan
         top[i, :rows.size], top_sims[i, :values.size] = rows, values
-    return top, top_sims
 
 
 # -- approximate -----------------------------------------------------------------------------------
@@ -201,43 +215,6 @@ def recall_at_k(found: np.ndarray, found_sims: np.ndarray, truth: np.ndarray, tr
     return float(share.mean()) if len(share) else 1.0
 
 
-def _hnsw(matrix: np.ndarray, k: int, seed: int,
-          progress: Progress | None) -> tuple[np.ndarray, np.ndarray, dict] | None:
-    """HNSW kNN with efSearch tuned to TUNE_RECALL; None when the cap is reached first (use exact)."""
-    from engine.index import build_hnsw_graph, hnsw_search_positions
-
-    m = matrix.shape[0]
-    total = 2 * m
-    started = time.perf_counter()
-    hnsw = build_hnsw_graph(matrix, (lambda d, t: progress(d, total)) if progress else None, m=HNSW_M,
-                            ef_construction=HNSW_EF_CONSTRUCTION)
-    build_seconds = time.perf_counter() - started
-    rng = np.random.default_rng(seed)
-    sample = rng.choice(m, size=min(2 * RECALL_SAMPLE, m), replace=False)
-    tune, check = sample[: len(sample) // 2], sample[len(sample) // 2:]
-    truth, truth_sims = exact_neighbors(matrix, matrix[tune], tune, k)
-    ef = max(EF_SEARCH_START, 2 * (k + 1))
-    while True:
-        found, sims = hnsw_search_positions(hnsw, matrix[tune], k + 1, ef_search=ef)
-        tuned_recall = recall_at_k(*_order_candidates(found, sims, tune, k, m)[:2], truth, truth_sims)
-        if tuned_recall >= TUNE_RECALL:
-            break
-        if ef >= EF_SEARCH_MAX:
-            # this space is hard for HNSW (seen at 100k x 384: 0.992 at efSearch 4,096 and a full pass
-            # that ran for 18+ minutes); exact batched search is bounded (~100 s at 100k), so use it
-            return None
-        ef *= 2
-    positions, sims = hnsw_search_positions(
-        hnsw, matrix, k + 1, ef_search=ef, progress=(lambda d, t: progress(m + d, total)) if progress else None)
-    positions, sims, _ = _order_candidates(positions, sims, np.arange(m), k, m)
-    check_truth, check_sims = exact_neighbors(matrix, matrix[check], check, k)
-    recall = recall_at_k(positions[check], sims[check], check_truth, check_sims)
-    params = {"M": HNSW_M, "efConstruction": HNSW_EF_CONSTRUCTION, "efSearch": ef,
-              "tuning_recall": round(tuned_recall, 4), "recall_sample": int(len(check)),
-              "build_seconds": round(build_seconds, 2)}
-    return positions, sims, {"recall": recall, **params}
-
-
 # -- the graph ---------------------------------------------------------------------------------------
 def fingerprint(embeddings: Embeddings) -> str:
     """A cheap content fingerprint of the vectors (up to 64 evenly spaced rows + the valid mask)."""
@@ -249,10 +226,10 @@ def fingerprint(embeddings: Embeddings) -> str:
 
 
 def resolve_method(n_valid: int, method: KnnMethod) -> str:
-    if method not in ("auto", "exact", "hnsw"):
-        raise KnnError(f"Unknown kNN method {method!r}: use 'auto', 'exact' or 'hnsw'.")
+    if method not in ("auto", "exact", "clustered", "hnsw"):
+        raise KnnError(f"Unknown kNN method {method!r}: use 'auto', 'exact', 'clustered' or 'hnsw'.")
     if method == "auto":
-        return "hnsw" if n_valid >= EXACT_MAX_ROWS else "exact"
+        return "clustered" if n_valid >= EXACT_MAX_ROWS else "exact"
     return method
 
 
@@ -261,7 +238,7 @@ def graph_key(embeddings: Embeddings, k: int, method: str, seed: int) -> str:
     recipe = {"model_id": embeddings.model_id, "revision": model_revision(embeddings.model_id),
               "shape": list(embeddings.vectors.shape), "n_valid": int(np.asarray(embeddings.valid).sum()),
               "fingerprint": fingerprint(embeddings), "k": int(k), "method": method,
-              "seed": seed if method == "hnsw" else None, "tie_tolerance": TIE_TOLERANCE}
+              "seed": seed if method != "exact" else None, "tie_tolerance": TIE_TOLERANCE}
     return derived_key(embeddings.model_id, f"k{int(k)}-{method}", recipe)
 
 
@@ -280,6 +257,52 @@ def load_graph(store: "Store", corpus_id: str, key: str) -> KnnGraph | None:
                     params=summary.get("params", {}), seconds=float(summary.get("seconds", 0.0)), key=key, loaded=True)
 
 
+_STORED_LABEL = re.compile(r"-k(\d{1,4})-(exact|clustered|hnsw)-[0-9a-f]{12}$")  # derived_key's "<slug>-k<k>-<method>-<hash>"
+
+
+def _candidate_keys(store: "Store", corpus_id: str, embeddings: Embeddings, k: int, method: KnnMethod,
+                    chosen: str, seed: int) -> list[str]:
+    """Keys of every stored graph that can answer a request, best first: the requested method
+    (for ``"auto"`` then exact, clustered, HNSW: an exact graph always answers; an HNSW one stored
+    before the clustered route existed answers when its recall is good, checked by
+    :func:`stored_graph`), the smallest k >= the request first. A listed key counts only when it
+    is exactly the key these vectors would give (same model revision, fingerprint, seed…)."""
+    methods = [chosen] + ([m for m in ("exact", "clustered", "hnsw") if m != chosen] if method == "auto" else [])
+    found: list[tuple[int, int, str]] = []
+    for key in store.list_artifacts(corpus_id, NAMESPACE):
+        match = _STORED_LABEL.search(key)
+        if match and int(match.group(1)) >= k and match.group(2) in methods:
+            stored_k, stored_method = int(match.group(1)), match.group(2)
+            if key == graph_key(embeddings, stored_k, stored_method, seed):
+                found.append((methods.index(stored_method), stored_k, key))
+    return [key for *_, key in sorted(found)]
+
+
+def sliced(graph: KnnGraph, k: int) -> KnnGraph:
+    """The first ``k`` neighbours of a graph built with more (rows are ordered best first with ties
+    by row id, so an exact graph's slice equals the exact graph built with k)."""
+    if k >= graph.k:
+        return graph
+    return KnnGraph(corpus_id=graph.corpus_id, model_id=graph.model_id, k=k,
+                    neighbors=np.ascontiguousarray(graph.neighbors[:, :k]),
+                    similarities=np.ascontiguousarray(graph.similarities[:, :k]), method=graph.method,
+                    recall=graph.recall, n_valid=graph.n_valid, n_invalid=graph.n_invalid,
+                    params={**graph.params, "sliced_from_k": graph.k}, seconds=graph.seconds, key=graph.key,
+                    loaded=graph.loaded)
+
+
+def stored_graph(store: "Store", corpus_id: str, embeddings: Embeddings, k: int, *, method: KnnMethod = "auto",
+                 seed: int = 0) -> KnnGraph | None:
+    """The stored graph that answers this request (sliced to ``k``), or None; never computes."""
+    n_valid = int((np.asarray(embeddings.valid, dtype=bool) & np.isfinite(np.asarray(embeddings.vectors)).all(axis=1)).sum())
+    chosen = resolve_method(n_valid, method)
+    for key in _candidate_keys(store, corpus_id, embeddings, int(k), method, chosen, seed):
+        graph = load_graph(store, corpus_id, key)
+        if graph is not None and graph.k >= k and (graph.recall_ok or method != "auto"):
+            return sliced(graph, int(k))
+    return None
+
+
 def knn_graph(
     store: "Store | None",
     corpus_id: str,
@@ -293,19 +316,25 @@ def knn_graph(
 ) -> KnnGraph:
     """The stored kNN graph of one model's embeddings of a corpus (computed and stored if new).
 
+    One graph per corpus and model answers every k up to :data:`SHARED_K` (Compare's 10, the
+    map's n_neighbors - 1 = 14, Geometry's 10): with a store it is built with
+    ``max(k, SHARED_K)`` neighbours and sliced (:func:`sliced`). A stored graph with more
+    neighbours, or (for ``"auto"``) of another method with recall >= :data:`REQUIRED_RECALL`,
+    is reused.
+
     Args:
-        store: The workspace; None computes without storing.
+        store: The workspace; None computes (with exactly k) without storing.
         corpus_id: The corpus the embeddings belong to.
         embeddings: Unit rows with their ``valid`` mask.
         k: Neighbours per item (the item itself excluded).
         progress: Optional ``(done, total)`` callback.
-        method: ``"auto"`` (exact below :data:`EXACT_MAX_ROWS` valid rows, else HNSW), ``"exact"``
-            or ``"hnsw"``.
-        seed: Seed of the recall samples (HNSW only).
+        method: ``"auto"`` (exact below :data:`EXACT_MAX_ROWS` valid rows, else clustered),
+            ``"exact"``, ``"clustered"`` or ``"hnsw"`` (:mod:`engine.knn_approx`).
+        seed: Seed of the recall samples and of the clustered route's k-means.
         recompute: Ignore a stored graph.
 
     Returns:
-        A read-only :class:`KnnGraph`.
+        A read-only :class:`KnnGraph` with ``k`` neighbours per row.
 
     Raises:
         KnnError: For k < 1, an unknown method, or embeddings of another corpus.
@@ -314,29 +343,34 @@ def knn_graph(
         raise KnnError(f"k must be at least 1, got {k}.")
     if embeddings.corpus_id != corpus_id:
         raise KnnError(f"These embeddings belong to corpus {embeddings.corpus_id!r}, not {corpus_id!r}.")
-    k = int(k)
+    requested = int(k)
     valid = np.asarray(embeddings.valid, dtype=bool) & np.isfinite(np.asarray(embeddings.vectors)).all(axis=1)
     rows = np.flatnonzero(valid)
     chosen = resolve_method(rows.size, method)
-    key = graph_key(embeddings, k, chosen, seed)
     if store is not None and not recompute:
-        stored = load_graph(store, corpus_id, key)
+        stored = stored_graph(store, corpus_id, embeddings, requested, method=method, seed=seed)
         if stored is not None:
             if progress:
                 progress(1, 1)
             return stored
+    k = max(requested, SHARED_K) if store is not None else requested
+    key = graph_key(embeddings, k, chosen, seed)
     started = time.perf_counter()
     matrix = np.ascontiguousarray(np.asarray(embeddings.vectors)[rows], dtype=np.float32)
     k_eff = min(k, max(rows.size - 1, 0))
     params: dict[str, Any] = {"seed": seed, "tie_tolerance": TIE_TOLERANCE}
-    approximate = _hnsw(matrix, k_eff, seed, progress) if chosen == "hnsw" and k_eff > 0 else None
+    approximate = None
+    if chosen != "exact" and k_eff > 0:
+        from engine.knn_approx import approximate_graph
+
+        approximate = approximate_graph(chosen, matrix, k_eff, seed, progress)
     if approximate is not None:
         positions, sims, info = approximate
         recall = float(info.pop("recall"))
         params.update(info)
     else:
-        if chosen == "hnsw" and k_eff > 0:
-            params["fallback"] = f"exact: HNSW did not reach recall {TUNE_RECALL} by efSearch {EF_SEARCH_MAX}"
+        if chosen != "exact" and k_eff > 0:
+            params["fallback"] = f"exact: {chosen} search would not reach recall {TUNE_RECALL} cheaper"
         positions, sims = exact_neighbors(matrix, matrix, np.arange(rows.size), k_eff, progress) if k_eff else (
             np.zeros((rows.size, 0), dtype=np.int64), np.zeros((rows.size, 0), dtype=np.float32))
         recall = 1.0
@@ -345,9 +379,10 @@ def knn_graph(
     mapped = np.where(positions >= 0, rows[np.clip(positions, 0, None)] if rows.size else -1, -1)
     neighbors[rows, :k_eff] = mapped
     similarities[rows, :k_eff] = sims
+    # the method stored is the one that ran (a fallback is exact), but the key stays the request's
     graph = KnnGraph(corpus_id=corpus_id, model_id=embeddings.model_id, k=k, neighbors=neighbors,
-                     similarities=similarities, method=chosen if approximate is not None or chosen == "exact" else "exact", recall=recall, n_valid=int(rows.size),
-                     n_invalid=int(embeddings.n - rows.size), params=params,
+                     similarities=similarities, method=chosen if approximate is not None else "exact", recall=recall,
+                     n_valid=int(rows.size), n_invalid=int(embeddings.n - rows.size), params=params,
                      seconds=time.perf_counter() - started, key=key if store is not None else "")
     if store is not None:
         store.save_array(corpus_id, NAMESPACE, key, neighbors)
@@ -355,4 +390,4 @@ def knn_graph(
         store.save_json(corpus_id, NAMESPACE, key, graph.summary())  # last: a reader that finds it finds both arrays
     if progress:
         progress(1, 1)
-    return graph
+    return sliced(graph, requested)

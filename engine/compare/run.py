@@ -20,7 +20,7 @@ import polars as pl
 
 from engine.compare.agreement import DEFAULT_P, PairAgreement, chance, graph_valid, pair_agreement, pair_label
 from engine.compare.similarity import CKA_SAMPLE, SIMILARITY_PAIRS, cka, similarity_correlation
-from engine.knn import KnnError, KnnGraph, KnnMethod, graph_key, knn_graph, resolve_method
+from engine.knn import KnnError, KnnGraph, KnnMethod, knn_graph, stored_graph
 from engine.types import ID_COLUMN, Corpus, Embeddings
 
 if TYPE_CHECKING:
@@ -119,8 +119,10 @@ def stored_comparison(store: "Store", corpus: Corpus, embeddings: Mapping[str, E
                       seed: int = 0, p: float = DEFAULT_P, cka_sample: int = CKA_SAMPLE,
                       similarity_pairs: int = SIMILARITY_PAIRS, method: KnnMethod = "auto") -> Comparison | None:
     """The stored result of :func:`compare_models` for these arguments, or None (never computes; cheap)."""
-    keys = [graph_key(e, k, resolve_method(int(np.asarray(e.valid).sum()), method), seed) for e in embeddings.values()]
-    key = comparison_key(keys, k, seed, p, _params(cka_sample, similarity_pairs, method))
+    graphs = [stored_graph(store, corpus.corpus_id, e, k, method=method, seed=seed) for e in embeddings.values()]
+    if any(g is None for g in graphs):  # a comparison is stored only after its graphs
+        return None
+    key = comparison_key([g.key for g in graphs], k, seed, p, _params(cka_sample, similarity_pairs, method))
     return load_comparison(store, corpus.corpus_id, key)
 
 
@@ -169,7 +171,7 @@ def compare_models(
         p: RBO persistence.
         cka_sample: Rows used for CKA (a seeded sample beyond this).
         similarity_pairs: Item pairs for the Spearman correlation of cosine similarities.
-        method: kNN graph method (``auto``: exact below ``engine.knn.EXACT_MAX_ROWS`` rows, else HNSW).
+        method: kNN graph method (``auto``: exact below ``engine.knn.EXACT_MAX_ROWS`` rows, else clustered).
         progress: Optional ``(done, total)`` callback (0..1000 over the whole run).
 
     Raises:

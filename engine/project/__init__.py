@@ -24,8 +24,9 @@ The package, one module per concern:
 * ``storage``: save / load / list in the workspace;
 * ``sampling``: the map's point cap (``display_rows``, ``stratified_sample``);
 * ``placement``: where cluster labels go so that they never overlap;
-* ``scale``: the large-map UMAP route (stored kNN graph, fewer epochs) and ``place_points``
-  (new points without a refit).
+* ``scale``: the large-map UMAP route (stored kNN graph, fewer epochs) and ``place_new_points`` /
+  ``place_points`` (new points on a stored map without a refit);
+* ``layout`` + ``layout_kernel``: the large route's reproducible parallel UMAP epochs.
 
 Example:
     >>> import numpy as np
@@ -41,7 +42,7 @@ from engine.project.core import Phase, nearest_neighbors, project
 from engine.project.pca import pca_components, pca_layout
 from engine.project.quality import QUALITY_K, QUALITY_SAMPLE, projection_quality
 from engine.project.sampling import display_rows, stratified_sample
-from engine.project.scale import LARGE_MAP_ROWS, place_points
+from engine.project.scale import LARGE_MAP_ROWS, place_new_points, place_points
 from engine.project.spec import (
     DEFAULT_PARAMS,
     METHODS,
@@ -67,5 +68,5 @@ __all__ = [
     "_umap_class", "display_rows", "list_projections", "load_projection", "nearest_neighbors",
     "numba_cache_dir", "pca_components", "pca_layout", "project", "projection_key", "projection_quality",
     "request_key", "request_params", "save_projection", "stored_projection", "stratified_sample", "umap_is_loaded",
-    "warm_up_umap", "LARGE_MAP_ROWS", "place_points",
+    "warm_up_umap", "LARGE_MAP_ROWS", "place_new_points", "place_points",
 ]

@@ -179,7 +179,7 @@ def _large_umap(embeddings: Embeddings, first: np.ndarray, distinct: np.ndarray,
     from engine.knn import knn_graph
 
     k = params["n_neighbors"] - 1
-    say(f"Finding each of {len(distinct):,} points' {k} nearest neighbours (faiss; stored for the next map)")
+    say(f"Finding each of {len(distinct):,} points' {k} nearest neighbours (stored for the next map and Compare)")
     if first.size == embeddings.n:  # every row valid and distinct: the corpus's own (stored) graph
         graph = knn_graph(store, embeddings.corpus_id, embeddings, k)
         neighbors, sims = graph.neighbors, graph.similarities
@@ -191,7 +191,8 @@ def _large_umap(embeddings: Embeddings, first: np.ndarray, distinct: np.ndarray,
     say(f"Laying out {len(distinct):,} points with UMAP in {dims}-D ({epochs} epochs)")
     layout = scale.umap_layout_large(distinct, dims, params, seed, (neighbors, sims), n_epochs=epochs)
     used = {**params, "route": "large", "knn": graph.method, "knn_recall": round(graph.recall, 4),
-            "n_epochs": epochs, "init": "pca"}
+            "knn_seconds": 0.0 if graph.loaded else round(graph.seconds, 2), "n_epochs": epochs, "init": "pca",
+            "layout": "parallel-deterministic"}
     return layout, used
 
 

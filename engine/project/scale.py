@@ -17,11 +17,16 @@ docs/benchmarks.md.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from engine.errors import ProjectionError
+from engine.types import Embeddings
+from engine.vectors import unit_rows
+
+if TYPE_CHECKING:
+    from engine.project.spec import Projection
 
 LARGE_MAP_ROWS = 20_000  # from here project() takes the large route (bench/project.py: the gain starts here)
 SMALL_EPOCHS = 200  # umap-learn's own default above 10k points
@@ -67,17 +72,19 @@ def umap_layout_large(
     *,
     n_epochs: int | None = None,
 ) -> np.ndarray:
-    """Seeded UMAP of many points from a precomputed kNN graph; (m, dims) float32.
+    """Reproducible parallel UMAP of many points from a precomputed kNN graph; (m, dims) float32
+    (:mod:`engine.project.layout`: same seed, same coordinates, whatever the thread count).
 
     ``knn`` is (neighbors, similarities) without the row itself, one row per row of ``vectors``.
     """
-    from engine.project.umap_backend import umap_layout
+    from engine.project.layout import umap_parallel_layout
 
     indices, distances = umap_knn_input(*knn, params["n_neighbors"])
     if indices.shape[0] != vectors.shape[0]:
         raise ProjectionError(f"The kNN graph has {indices.shape[0]:,} rows for {vectors.shape[0]:,} points.")
-    return umap_layout(vectors, dims, params, seed, precomputed_knn=(indices, distances, None),
-                       n_epochs=n_epochs or layout_epochs(vectors.shape[0]), init="pca")
+    return umap_parallel_layout(vectors, dims, indices, distances, n_neighbors=params["n_neighbors"],
+                                min_dist=params["min_dist"], n_epochs=n_epochs or layout_epochs(vectors.shape[0]),
+                                seed=seed)
 
 
 def place_points(
@@ -134,3 +141,34 @@ def place_points(
         positions[start:start + block] = np.einsum("mk,mkd->md", weights, coords[rows])
         chosen[start:start + block] = rows
     return positions, chosen
+
+
+def place_new_points(projection: "Projection", embeddings: Embeddings, new_vectors: np.ndarray, *,
+                     k: int = PLACE_K) -> np.ndarray:
+    """Where new points (a search query, rows added since the map was made) go on a stored map,
+    without a refit: :func:`place_points` against the map's rows.
+
+    Args:
+        projection: The map (any method; rows without a position are never used).
+        embeddings: The same corpus and model's vectors (the full space the map was made from).
+        new_vectors: (m, d) or (d,) vectors of that model (normalised here).
+        k: Mapped neighbours whose positions are averaged.
+
+    Returns:
+        (m, dims) float32 positions in the map's coordinates.
+
+    Raises:
+        ProjectionError: When the map and the vectors are of different corpora, models or sizes,
+            or the new vectors have another dimension.
+    """
+    if (projection.corpus_id, projection.model_id) != (embeddings.corpus_id, embeddings.model_id):
+        raise ProjectionError(f"This map is of {projection.model_id!r} on {projection.corpus_id!r}, not "
+                              f"{embeddings.model_id!r} on {embeddings.corpus_id!r}: place points with the map's own model.")
+    if projection.coords.shape[0] != embeddings.n:
+        raise ProjectionError("The map was made from another version of this corpus; recompute the map first.")
+    new = unit_rows(np.atleast_2d(np.asarray(new_vectors, dtype=np.float32)))
+    if new.shape[1] != embeddings.vectors.shape[1]:
+        raise ProjectionError(f"New points have {new.shape[1]} dimensions; {embeddings.model_id!r} has "
+                              f"{embeddings.vectors.shape[1]}. Embed them with the map's model.")
+    positions, _ = place_points(new, embeddings.vectors, projection.coords, k=k, valid=embeddings.valid)
+    return positions

@@ -111,3 +111,38 @@ def test_knn_input_refuses_a_graph_umap_would_silently_ignore(data):
         scale.umap_knn_input(broken, sims, 15)
     indices, distances = scale.umap_knn_input(neighbors, sims, 15)
     assert indices.shape == (700, 15) and (indices[:, 0] == np.arange(700)).all() and (distances[:, 0] == 0).all()
+
+
+def test_the_parallel_layout_is_the_same_with_one_thread_or_two(data):
+    import numba
+
+    vectors, _, graph = data
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("numba has one thread on this machine: nothing to compare")
+    threads = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = scale.umap_layout_large(vectors, 2, PARAMS, 5, graph, n_epochs=40)
+    finally:
+        numba.set_num_threads(threads)
+    numba.set_num_threads(2)
+    try:
+        several = scale.umap_layout_large(vectors, 2, PARAMS, 5, graph, n_epochs=40)
+    finally:
+        numba.set_num_threads(threads)
+    assert np.array_equal(one, several)
+
+
+def test_place_new_points_uses_the_maps_model_and_rows(data):
+    from engine.project import place_new_points
+
+    vectors, _, _ = data
+    embeddings = Embeddings("c", "m", vectors[:300])
+    projection = project(embeddings, method="pca", seed=0)
+    placed = place_new_points(projection, embeddings, vectors[300:305] * 3.0)  # any scale: normalised
+    expected, _ = scale.place_points(vectors[300:305], vectors[:300], projection.coords)
+    assert placed.shape == (5, 2) and np.allclose(placed, expected, atol=1e-5)
+    with pytest.raises(ProjectionError, match="dimensions"):
+        place_new_points(projection, embeddings, vectors[300:305, :10])
+    with pytest.raises(ProjectionError, match="model"):
+        place_new_points(projection, Embeddings("c", "other", vectors[:300]), vectors[300:305])
