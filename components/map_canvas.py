@@ -89,7 +89,7 @@ def map_canvas(
                                          "report_view": report_view, "mode": mode}}
     if st.session_state.get(reply_key):
         extra["hover_reply"] = st.session_state.pop(reply_key)
-    _MOUNT(data=with_header(payload, extra), key=key, height=height + 2,
+    _MOUNT(data=with_header(payload, extra), key=key, height="content",
            on_click_change=clicked, on_select_change=selected, on_hover_change=hovered, on_view_change=viewed)
     return st.session_state.get(f"_{key}_view")
 

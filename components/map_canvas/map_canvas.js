@@ -71,13 +71,14 @@ export default function (component) {
   const old = parentElement.querySelector(".esm-root");
   if (old) old.remove();
   const root = el("div", "esm-root", parentElement);
-  root.style.height = height + "px";
-  const base = el("canvas", "esm-base", root);
-  const over = el("canvas", "esm-over", root);
-  const tip = el("div", "esm-tip", root);
-  const bar = el("div", "esm-bar", root);
+  const plot = el("div", "esm-plot", root);  // the legend goes under the plot, never over points
+  plot.style.height = height + "px";
+  const base = el("canvas", "esm-base", plot);
+  const over = el("canvas", "esm-over", plot);
+  const tip = el("div", "esm-tip", plot);
+  const bar = el("div", "esm-bar", plot);
+  const notice = el("div", "esm-notice", plot);
   const legend = el("div", "esm-legend", root);
-  const notice = el("div", "esm-notice", root);
   root.setAttribute("data-testid", "embedscape-map");
   root.setAttribute("data-n", String(m.n));
 
@@ -85,7 +86,7 @@ export default function (component) {
   let view = VIEWS.get(viewKey) || { x0: full[0], x1: full[1], y0: full[2], y1: full[3] };
   let mode = opts.mode || "pan";
   let drag = null, lasso = null, hovered = -1, hoverTimer = 0, viewTimer = 0, frame = 0;
-  let shownLabels = [];
+  let shownLabels = [], shownBoxes = [];
 
   const zoom = () => (full[1] - full[0]) / (view.x1 - view.x0);
   const px = (x) => (x - view.x0) / (view.x1 - view.x0) * W;
@@ -95,7 +96,7 @@ export default function (component) {
   const viewState = () => ({ x0: view.x0, x1: view.x1, y0: view.y0, y1: view.y1, zoom: zoom() });
 
   function resize() {
-    W = Math.max(50, root.clientWidth);
+    W = Math.max(50, plot.clientWidth);
     H = height;
     for (const c of [base, over]) {
       c.width = Math.round(W * dpr); c.height = Math.round(H * dpr);
@@ -110,7 +111,7 @@ export default function (component) {
     const img = new ImageData(w, h);
     for (let r = 0; r < h; r++) {
       for (let c = 0; c < w; c++) {
-        const v = m.density[(h - 1 - r) * w + c];  // row 0 of the grid is the bottom
+        const v = m.grid[(h - 1 - r) * w + c];  // row 0 of the grid is the bottom
         const o = (r * w + c) * 4;
         img.data[o] = 70; img.data[o + 1] = 90; img.data[o + 2] = 160; img.data[o + 3] = Math.round(Math.min(1, v) * 150);
       }
@@ -156,7 +157,7 @@ export default function (component) {
     ctx.font = "600 11px sans-serif";
     ctx.textAlign = "center"; ctx.textBaseline = "middle";
     const boxes = [];
-    shownLabels = [];
+    shownLabels = []; shownBoxes = boxes;
     const items = level ? level.labels : (m.flat_labels || []);
     for (const label of items) {
       const X = px(label.x), Y = py(label.y);
@@ -316,9 +317,11 @@ export default function (component) {
     drag = { kind: mode, start: p, now: p, view: { ...view }, moved: false };
     if (mode === "lasso") lasso = [p];
   });
-  over.addEventListener("mousemove", (event) => {
+  // drags follow the mouse anywhere (over the toolbar, outside the map), hover only over the plot
+  function onMove(event) {
+    if (!drag) return;
     const p = local(event);
-    if (drag) {
+    {
       drag.moved = drag.moved || Math.hypot(p[0] - drag.start[0], p[1] - drag.start[1]) > 4;
       drag.now = p;
       if (drag.kind === "pan" && drag.moved) {
@@ -327,8 +330,12 @@ export default function (component) {
         view = { x0: drag.view.x0 - ddx, x1: drag.view.x1 - ddx, y0: drag.view.y0 + ddy, y1: drag.view.y1 + ddy };
         draw();
       } else if (drag.kind === "lasso") { lasso.push(p); drawOverlay(); } else drawOverlay();
-      return;
     }
+  }
+  window.addEventListener("mousemove", onMove);
+  over.addEventListener("mousemove", (event) => {
+    if (drag) return;
+    const p = local(event);
     const i = nearest(p[0], p[1]);
     if (i !== hovered) { hovered = i; drawOverlay(); }
     showTip(i, p[0], p[1]);
@@ -402,6 +409,7 @@ export default function (component) {
     rows: () => Array.from(m.row), xs: () => Array.from(m.x), ys: () => Array.from(m.y),
     rings: () => Array.from(m.ring), colors: () => m.colors, legend: () => m.legend,
     view: viewState, labels: () => shownLabels.slice(), viewKey, n: m.n,
+    labelBoxes: () => { const r = over.getBoundingClientRect(); return shownBoxes.map((b) => [r.left + b[0], r.top + b[1], r.left + b[2], r.top + b[3]]); },
     setZoom: (z, cx, cy) => {
       const w = (full[1] - full[0]) / z, h = (full[3] - full[2]) / z;
       view = { x0: cx - w / 2, x1: cx + w / 2, y0: cy - h / 2, y1: cy + h / 2 };
@@ -409,12 +417,13 @@ export default function (component) {
     },
   };
 
-  const observer = new ResizeObserver(() => { if (root.clientWidth !== W) resize(); });
+  const observer = new ResizeObserver(() => { if (plot.clientWidth !== W) resize(); });
   observer.observe(root);
   resize();
   return () => {
     observer.disconnect();
     window.removeEventListener("mouseup", onUp);
+    window.removeEventListener("mousemove", onMove);
     clearTimeout(hoverTimer); clearTimeout(viewTimer); cancelAnimationFrame(frame);
   };
 }

@@ -193,7 +193,7 @@ def pack_map(
         grid = np.frombuffer(density["grid"], dtype=np.float32)
         if grid.size != int(density["h"]) * int(density["w"]):
             raise ValueError("density grid must hold h × w float32 values")
-        arrays["density"] = grid
+        arrays["grid"] = grid  # header["density"] says its shape and extent
         header["density"] = {"h": int(density["h"]), "w": int(density["w"]),
                              "extent": [float(v) for v in density["extent"]]}
     offsets, chunks, offset = {}, [], 0
