@@ -8,6 +8,7 @@ from components import map_view, sidebar, state
 from components import resources as res
 from components.feedback import escape_markdown, user_errors
 from engine.cluster import ClusterSpec
+from engine.config import MAP_3D_POINT_CAP
 from engine.project import ProjectionSpec, display_rows
 
 st.set_page_config(page_title="Map · Embedscape", layout="wide")
@@ -69,8 +70,9 @@ with user_errors():
                                      **map_view.bind_choice(corpus_id, "n_clusters"))
         display_col.number_input(
             "Point cap", 100, 500_000, step=1_000,
-            help="Past this many points, a sample stratified by cluster is drawn (the panel and exports "
-            "still use every row). Large caps make the page slower to send.",
+            help="Past this many points, a sample stratified by cluster is drawn over a shaded density of "
+            "every point (the panel and exports still use every row). The 3-D view draws at most "
+            f"{MAP_3D_POINT_CAP:,}. Large caps make the page slower to send.",
             **map_view.bind_choice(corpus_id, "point_cap"))
         display_col.slider("Neighbours in the panel", 3, 50, help="How many nearest neighbours the side panel "
                            "lists.", **map_view.bind_choice(corpus_id, "neighbor_k"))
@@ -118,7 +120,8 @@ def map_section(corpus_id: str, model_id: str, spec: ProjectionSpec, cluster_spe
         hit_rows = map_view.rows_of_ids(corpus, hits["ids"]) if hits and hits.get("corpus_id") == corpus_id else []
         focus = state.get(state.FOCUS_ITEM)
         focus_row = map_view.row_of_id(corpus, focus["id"]) if focus and focus.get("corpus_id") == corpus_id else None
-        rows = display_rows(projection, clustering.labels, cap=int(chosen("point_cap")), keep=hit_rows)
+        cap = int(chosen("point_cap")) if spec.dims == 2 else min(int(chosen("point_cap")), MAP_3D_POINT_CAP)
+        rows = display_rows(projection, clustering.labels, cap=cap, keep=hit_rows)
         coloring = map_view.coloring(color_by, corpus=corpus, clustering=clustering, color_scores=color_scores)
         drawing = dict(color=coloring, labels=labels, rows=rows, highlight=hit_rows, focus=focus_row,
                        clustering=clustering if color_by == map_view.CLUSTER else None)

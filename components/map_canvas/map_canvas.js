@@ -160,8 +160,11 @@ export default function (component) {
     shownLabels = []; shownBoxes = boxes;
     const items = level ? level.labels : (m.flat_labels || []);
     for (const label of items) {
-      const X = px(label.x), Y = py(label.y);
+      let X = px(label.x), Y = py(label.y);
       const w = label.w || ctx.measureText(label.text).width + 8, h = label.h || 16;
+      if (!level) {  // a flat label stays whole inside the plot (its cluster may sit at the edge)
+        X = Math.min(Math.max(X, w / 2 + 2), W - w / 2 - 2); Y = Math.min(Math.max(Y, h / 2 + 2), H - h / 2 - 2);
+      }
       if (X + w / 2 < 0 || X - w / 2 > W || Y + h / 2 < 0 || Y - h / 2 > H) continue;
       const box = [X - w / 2, Y - h / 2, X + w / 2, Y + h / 2];
       // the engine places hierarchy levels without overlap; flat labels are thinned here, largest first
