@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 from engine.palette import NOISE_COLOR, OTHER_COLOR, PALETTE
 
@@ -52,10 +53,14 @@ class ColourCodes:
 def category_codes(values: Sequence[Any], *, max_colors: int = len(PALETTE)) -> ColourCodes:
     """Codes for categorical values: the largest categories get palette colours in order of size,
     the rest share one "other" grey, and the special groups (unclustered, missing) a light grey."""
-    names = np.asarray([str(v) for v in values], dtype=object)
-    if names.size == 0:
+    raw = np.asarray(values, dtype=object)
+    if raw.size == 0:
         return ColourCodes(np.zeros(0, np.uint16), [], [])
-    categories, inverse, counts = np.unique(names.astype(str), return_inverse=True, return_counts=True)
+    # hash, not sort: np.unique on 200k strings took 2 s on a busy 2-core machine, factorize 0.1 s
+    first, distinct = pd.factorize(raw, use_na_sentinel=False)
+    categories, merge = np.unique(np.array([str(v) for v in distinct], dtype=str), return_inverse=True)
+    inverse = merge[first]
+    counts = np.bincount(inverse, minlength=categories.size)
     order = np.argsort(-counts, kind="stable")
     regular = [int(i) for i in order if categories[i] not in SPECIAL]
     special = [int(i) for i in order if categories[i] in SPECIAL]
