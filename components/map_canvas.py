@@ -86,7 +86,8 @@ def map_canvas(
         st.session_state[f"_{key}_view"] = _event(key, "view")
 
     extra: dict[str, Any] = {"options": {"height": height, "hover_on_demand": hover_text is not None,
-                                         "report_view": report_view, "mode": mode}}
+                                         "report_view": report_view, "mode": mode,
+                                         "click": on_click is not None, "select": on_select is not None}}
     if st.session_state.get(reply_key):
         extra["hover_reply"] = st.session_state.pop(reply_key)
     _MOUNT(data=with_header(payload, extra), key=key, height="content",

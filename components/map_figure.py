@@ -13,6 +13,7 @@ mini-map both use it): solid red open circles, fully opaque, on top of every oth
 """
 from __future__ import annotations
 
+import dataclasses
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -346,6 +347,8 @@ def map_payload(
     values = np.asarray(color.values)[drawn]
     colour = (payload.numeric_codes(values, title=color.name) if color.kind == "numeric"
               else payload.category_codes(values))
+    if color.name == NONE:  # one colour: a legend entry "all" says nothing
+        colour = dataclasses.replace(colour, legend=[])
     every = np.flatnonzero(projection.projected)
     extent = payload.extent_of(coords[every, 0], coords[every, 1])
     if density is None and every.size > DENSITY_FROM:

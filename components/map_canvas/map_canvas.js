@@ -389,7 +389,7 @@ export default function (component) {
     if (!d.moved) {
       lasso = null;
       const i = nearest(p[0], p[1]);
-      if (i >= 0) setTriggerValue("click", { row: m.row[i], view: viewState() });
+      if (i >= 0 && opts.click !== false) setTriggerValue("click", { row: m.row[i], view: viewState() });
       drawOverlay();
       return;
     }
@@ -409,7 +409,10 @@ export default function (component) {
 
   // toolbar: modes and reset (buttons named for tests and screen readers)
   const buttons = {};
-  for (const [name, title] of [["pan", "Pan"], ["box", "Box select"], ["lasso", "Lasso select"], ["reset", "Reset view"]]) {
+  const tools = opts.select === false ? [["pan", "Pan"], ["reset", "Reset view"]]
+    : [["pan", "Pan"], ["box", "Box select"], ["lasso", "Lasso select"], ["reset", "Reset view"]];
+  if (opts.select === false) mode = "pan";
+  for (const [name, title] of tools) {
     const b = el("button", "esm-btn", bar);
     b.type = "button"; b.textContent = title; b.title = title; b.setAttribute("aria-label", title);
     b.addEventListener("click", () => {
