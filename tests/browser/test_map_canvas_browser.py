@@ -55,11 +55,13 @@ def test_zoom_labels_change_with_zoom_and_stay_in_view(page):
     xy = rng.uniform(0, 100, size=(5000, 2))
     groups = (xy[:, 0] // 50).astype(int)
     hierarchy, names = three_levels()
-    blob = payload.pack_map(x=xy[:, 0], y=xy[:, 1], rows=np.arange(len(xy)), labels=hierarchy,
+    blob = payload.pack_map(x=xy[:, 0], y=xy[:, 1], rows=np.arange(len(xy)), labels=hierarchy, total=20_000,
                             colour=payload.category_codes([f"half {g}" for g in groups]),
                             extent=[0, 100, 0, 100], density=payload.density_grid(xy[:, 0], xy[:, 1], [0, 100, 0, 100]))
     mount(page, blob)
     root = page.locator(".esm-root")
+    # past the point cap: the sample is drawn over the density of every point, and the map says so
+    assert root.locator(".esm-notice").inner_text() == "showing 5,000 of 20,000 points · shading shows all of them"
     shown = {}
     for zoom, centre in ((1.0, (50, 50)), (3.5, (25, 25)), (10.0, (56.25, 56.25))):
         root.evaluate("(r, a) => r.__map.setZoom(a[0], a[1], a[2])", [zoom, *centre])
