@@ -86,7 +86,7 @@ def test_click_box_lasso_and_hover_on_demand(page):
     rows = np.array([40, 41, 42, 43, 44])
     blob = payload.pack_map(x=xy[:, 0], y=xy[:, 1], rows=rows, colour=payload.category_codes(["a"] * 5),
                             extent=[0, 100, 0, 100], hover=None, rings=[2])
-    blob = payload.with_header(blob, {"options": {"height": 400, "hover_on_demand": True}})
+    blob = payload.with_header(blob, {"options": {"height": 400, "hover_on_demand": True, "report_view": True}})
     mount(page, blob)
     root = page.locator(".esm-root")
     to_screen = "(r, p) => r.__map.toScreen(p[0], p[1])"
@@ -115,3 +115,12 @@ def test_click_box_lasso_and_hover_on_demand(page):
     page.mouse.up()
     selections = [e[2] for e in page.evaluate("window.__events") if e[1] == "select"]
     assert [(sorted(s["rows"]), s["mode"]) for s in selections] == [([41, 42], "box"), ([43, 44], "lasso")]
+    assert not [e for e in page.evaluate("window.__events") if e[1] == "view"]  # nothing reported before a zoom
+
+    # the wheel zooms around the mouse; the viewport is reported once the zooming stops (a state value)
+    page.mouse.move(x, y)
+    for _ in range(3):
+        page.mouse.wheel(0, -200)
+    page.wait_for_function("() => window.__events.some(e => e[1] === 'view')", timeout=5_000)
+    view = [e[2] for e in page.evaluate("window.__events") if e[1] == "view"][-1]  # debounced: one per pause
+    assert view["zoom"] > 1.5 and view["x0"] < 50 < view["x1"] and view["y0"] < 50 < view["y1"]
