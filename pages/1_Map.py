@@ -101,7 +101,6 @@ with user_errors():
                           "so it opens at once next time.", state="complete", expanded=False)
 
 
-
 @st.fragment
 def map_section(corpus_id: str, model_id: str, spec: ProjectionSpec, cluster_spec: ClusterSpec) -> None:
     """Everything a map interaction changes (colour, click, selection, hits): it reruns alone (issue 15 §1)."""
