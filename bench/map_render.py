@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
                 for renderer in args.renderers.split(","):
                     try:
                         row = measure(page, url, renderer, n, args.repeats)
-                    except Exception as exc:  # a renderer that freezes is a result too
+                    except Exception as exc:  # noqa: BLE001 - a renderer that freezes is a result too
                         row = {"renderer": renderer, "n": n, "error": f"{type(exc).__name__}: {str(exc)[:200]}"}
                     results.append(row)
                     print(json.dumps(row), flush=True)

@@ -18,6 +18,7 @@ import streamlit as st
 from components import item_detail, state
 from components.feedback import escape_markdown
 from components import resources as res
+from components.map_canvas import map_canvas, rows_in
 from components.map_figure import (  # noqa: F401 - re-exported: the Map's public builders
     CLUSTER,
     NONE,
@@ -32,7 +33,6 @@ from components.map_figure import (  # noqa: F401 - re-exported: the Map's publi
     plotly_text,
     ring_trace,
 )
-from components.map_canvas import map_canvas, rows_in
 from engine.cluster import Clustering, cluster_table
 from engine.config import MAP_POINT_CAP
 from engine.export import to_csv_bytes, to_parquet_bytes

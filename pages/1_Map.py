@@ -122,8 +122,8 @@ def map_section(corpus_id: str, model_id: str, spec: ProjectionSpec, cluster_spe
         cap = int(chosen("point_cap")) if spec.dims == 2 else min(int(chosen("point_cap")), MAP_3D_POINT_CAP)
         rows = display_rows(projection, clustering.labels, cap=cap, keep=hit_rows)
         coloring = map_view.coloring(color_by, corpus=corpus, clustering=clustering, color_scores=color_scores)
-        drawing = dict(color=coloring, labels=labels, rows=rows, highlight=hit_rows, focus=focus_row,
-                       clustering=clustering if color_by == map_view.CLUSTER else None)
+        drawing = {"color": coloring, "labels": labels, "rows": rows, "highlight": hit_rows, "focus": focus_row,
+                   "clustering": clustering if color_by == map_view.CLUSTER else None}
         if hit_rows:
             hits_col.caption(f"Red rings: {len(hit_rows):,} search hits for “{escape_markdown(hits.get('query', ''))}”.")
             if hits_col.button("Clear hits", key="map_clear_hits", help="Stop highlighting the search hits."):

@@ -107,7 +107,7 @@ def viridis(steps: int) -> list[str]:
     low = np.floor(where).astype(int).clip(0, len(stops) - 2)
     mix = (where - low)[:, None]
     rgb = np.rint(stops[low] * (1 - mix) + stops[low + 1] * mix).astype(int)
-    return ["#%02x%02x%02x" % tuple(c) for c in rgb]
+    return [f"#{r:02x}{g:02x}{b:02x}" for r, g, b in rgb]
 
 
 def extent_of(x: npt.ArrayLike, y: npt.ArrayLike, pad: float = 0.04) -> list[float]:
