@@ -17,7 +17,6 @@ from components import state
 from components.feedback import escape_markdown
 from components.map_view import _csv_bytes as csv_bytes  # one writer for every table export
 from components.map_view import _parquet_bytes as parquet_bytes
-from components.map_view import selected_rows
 from engine.project import ProjectionSpec
 
 SELECTED_COLOR = "#d62728"
@@ -85,12 +84,6 @@ def aligned_map(coords: np.ndarray, labels: Sequence[str], selected: Sequence[in
 
 
 # -- callbacks --------------------------------------------------------------------------------------
-def _on_map_select(chart_key: str, corpus_id: str, model_id: str) -> None:
-    rows = selected_rows(st.session_state.get(chart_key))
-    if rows:
-        state.set(state.COMPARE_SELECTION, {"corpus_id": corpus_id, "rows": rows, "source": model_id})
-
-
 def _on_table_select(table_key: str, corpus_id: str, ids: list[str]) -> None:
     event = st.session_state.get(table_key)
     chosen = list(event.get("selection", {}).get("rows", [])) if event else []
@@ -112,9 +105,30 @@ def selected_in(corpus_id: str) -> list[int]:
 
 
 # -- widgets ------------------------------------------------------------------------------------------
+def aligned_payload(coords: np.ndarray, labels: Sequence[str], selected: Sequence[int], *,
+                    extra: dict[str, np.ndarray] | None = None) -> bytes:
+    """One model's aligned layout for the map renderer: every placed row, the linked selection ringed
+    in red; hover is the item's label (plain text) and any ``extra`` value."""
+    from engine.project import payload
+
+    coords = np.asarray(coords, dtype=float)
+    placed = np.flatnonzero(np.isfinite(coords).all(axis=1))
+    hover = [labels[r] for r in placed]
+    for name, values in (extra or {}).items():
+        hover = [f"{h}\n{name}: {values[r]:.3f}" for h, r in zip(hover, placed)]
+    position = {int(r): i for i, r in enumerate(placed)}
+    colour = payload.category_codes(["items"] * placed.size)
+    colour = payload.ColourCodes(colour.codes, [POINT_COLOR] * len(colour.colors), [], names=["item"])
+    return payload.pack_map(x=coords[placed, 0], y=coords[placed, 1], rows=placed, colour=colour, hover=hover,
+                            rings=[position[r] for r in selected if r in position])
+
+
 def render_map_row(alignments: dict[str, Any], labels: Sequence[str], *, corpus_id: str,
-                   jaccard: dict[str, np.ndarray]) -> list[go.Figure]:
-    """The aligned maps side by side; a box/lasso selection in any of them is highlighted in all."""
+                   jaccard: dict[str, np.ndarray]) -> list[Any]:
+    """The aligned maps side by side (the one map renderer); a box/lasso selection in any of them is
+    ringed in all. Returns functions that build each map's plotly figure (the HTML export)."""
+    from components.map_canvas import map_canvas, rows_in
+
     selected = selected_in(corpus_id)
     figures = []
     columns = st.columns(len(alignments))
@@ -122,13 +136,17 @@ def render_map_row(alignments: dict[str, Any], labels: Sequence[str], *, corpus_
         title = model if alignment.moving == alignment.reference else (
             f"{model} (aligned; disparity {alignment.disparity:.2f})")
         extra = {"Jaccard with " + alignment.reference: jaccard[model]} if model in jaccard else None
-        figure = aligned_map(alignment.coords, labels, selected, title=title, extra=extra)
-        figures.append(figure)
-        key = f"compare_map_{model}"
+        figures.append(partial(aligned_map, alignment.coords, labels, selected, title=title, extra=extra))
+
+        def picked(rows: list[int], _mode: str, model: str = model) -> None:
+            rows = sorted(rows_in(rows, len(labels)))
+            if rows:
+                state.set(state.COMPARE_SELECTION, {"corpus_id": corpus_id, "rows": rows, "source": model})
+
         with column:
-            st.plotly_chart(figure, key=key, on_select=partial(_on_map_select, key, corpus_id, model),
-                            selection_mode=("box", "lasso"), width="stretch",
-                            config={"displaylogo": False, "scrollZoom": True})
+            st.caption(title)
+            map_canvas(aligned_payload(alignment.coords, labels, selected, extra=extra), key=f"compare_map_{model}",
+                       height=420, on_select=picked, mode="box")
     return figures
 
 
@@ -192,8 +210,9 @@ def item_finder(corpus_frame: pl.DataFrame, labels: Sequence[str], *, corpus_id:
 
 
 # -- exports ------------------------------------------------------------------------------------------
-def figures_html(figures: Sequence[go.Figure], title: str) -> bytes:
-    """Several figures in one offline HTML file (plotly.js embedded once)."""
+def figures_html(figures: Sequence[Any], title: str) -> bytes:
+    """Several figures (or functions that build them) in one offline HTML file (plotly.js embedded once)."""
+    figures = [f() if callable(f) else f for f in figures]
     parts = [f.to_html(full_html=False, include_plotlyjs=(i == 0)) for i, f in enumerate(figures)]
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title></head><body>"
             + "".join(parts) + "</body></html>").encode("utf-8")
@@ -262,7 +281,8 @@ def render_aligned_maps(corpus_id: str, models: tuple[str, ...], labels: Sequenc
             state.set(state.COMPARE_SELECTION, None)
             st.rerun(scope="fragment")
     else:
-        st.caption("Drag a box (or a lasso, from the toolbar) in any map: the same items light up in the others.")
+        st.caption("Drag a box (or a lasso, from the map's buttons) in any map: the same items are ringed in the "
+                   "others.")
     for model in ordered[1:]:
         moved = pl.DataFrame({"row": np.arange(len(labels)), "label": list(labels),
                               "displacement": alignments[model].displacement, f"jaccard@{result.k}": jaccard[model]})

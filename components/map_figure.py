@@ -13,6 +13,7 @@ mini-map both use it): solid red open circles, fully opaque, on top of every oth
 """
 from __future__ import annotations
 
+import dataclasses
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -295,3 +296,73 @@ def cluster_annotations(projection: Projection, clustering: Clustering | None, *
             note |= {"x": box.x, "y": box.y, "showarrow": False}
         notes.append(note)
     return notes
+
+
+# -- the canvas renderer's payload (components/map_canvas.py draws it) ---------------------------------
+DENSITY_FROM = 5_000  # past this many points a density layer shades under them (all points, not only drawn ones)
+
+
+def plain_hover(row: int, texts: Sequence[str], labels: Sequence[str] | None, color: Coloring) -> str:
+    """A row's hover text for the canvas (plain text, drawn with fillText/textContent, so no
+    escaping): the label (when it says more than the text) on the first line, the text's start,
+    and the colour value."""
+    text = shorten(texts[row], HOVER_CHARS)
+    lines = [text]
+    if labels is not None and shorten(labels[row], HOVER_CHARS) != text:
+        lines = [shorten(labels[row], HOVER_CHARS), text]
+    if color.name != NONE:
+        value = color.values[row]
+        shown = ("no value" if not np.isfinite(value) else f"{value:.3g}") if color.kind == "numeric" else str(value)
+        lines.append(f"{shorten(color.name, LEGEND_CHARS)}: {shorten(shown, LEGEND_CHARS)}")
+    return "\n".join(lines)
+
+
+def map_payload(
+    projection: Projection,
+    texts: Sequence[str],
+    *,
+    color: Coloring,
+    labels: Sequence[str] | None = None,
+    rows: np.ndarray | None = None,
+    clustering: Clustering | None = None,
+    highlight: Sequence[int] = (),
+    focus: int | None = None,
+    label_levels: dict[str, Any] | None = None,
+    density: dict[str, Any] | None = None,
+) -> bytes:
+    """The 2-D map as the canvas renderer's compact blob (``engine.project.payload``); the
+    arguments mean what they mean for :func:`map_chart`. ``label_levels`` is the zoom label
+    hierarchy (issue 16) and replaces the flat cluster labels when given; ``density`` a
+    ``payload.density_grid`` (default: computed from every projected point past ``DENSITY_FROM``)."""
+    from engine.project import payload
+
+    coords = np.asarray(projection.coords)
+    drawn = np.arange(projection.n) if rows is None else np.asarray(rows, dtype=np.int64)
+    drawn = drawn[projection.projected[drawn]]
+    forced = [r for r in highlight if 0 <= r < projection.n and projection.projected[r]]
+    if focus is not None and 0 <= focus < projection.n and projection.projected[focus]:
+        forced.append(focus)
+    missing = np.setdiff1d(np.asarray(forced, dtype=np.int64), drawn)
+    drawn = np.concatenate([drawn, missing])  # hits and the open item are always drawn
+    values = np.asarray(color.values)[drawn]
+    colour = (payload.numeric_codes(values, title=color.name) if color.kind == "numeric"
+              else payload.category_codes(values))
+    if color.name == NONE:  # one colour: a legend entry "all" says nothing
+        colour = dataclasses.replace(colour, legend=[])
+    every = np.flatnonzero(projection.projected)
+    extent = payload.extent_of(coords[every, 0], coords[every, 1])
+    if density is None and every.size > DENSITY_FROM:
+        density = payload.density_grid(coords[every, 0], coords[every, 1], extent)
+    position = {int(r): i for i, r in enumerate(drawn)}
+    flat = []
+    if clustering is not None and label_levels is None:
+        centres = cluster_centres(clustering.labels, coords[:, :2])
+        flat = [{"x": float(centres[info.cluster][0]), "y": float(centres[info.cluster][1]), "text": info.label}
+                for info in clustering.clusters[:MAX_LABELS] if info.cluster in centres]
+    hover = ([plain_hover(int(r), texts, labels, color) for r in drawn]
+             if drawn.size <= payload.HOVER_INLINE else None)
+    return payload.pack_map(
+        x=coords[drawn, 0], y=coords[drawn, 1], rows=drawn, colour=colour, total=int(every.size), hover=hover,
+        rings=[position[int(r)] for r in dict.fromkeys(highlight) if int(r) in position],
+        focus=position.get(int(focus)) if focus is not None else None,
+        flat_labels=flat, labels=label_levels, density=density, extent=extent, view_key=projection.key)

@@ -18,6 +18,7 @@ import streamlit as st
 from components import item_detail, state
 from components.feedback import escape_markdown
 from components import resources as res
+from components.map_canvas import map_canvas, rows_in
 from components.map_figure import (  # noqa: F401 - re-exported: the Map's public builders
     CLUSTER,
     NONE,
@@ -27,6 +28,8 @@ from components.map_figure import (  # noqa: F401 - re-exported: the Map's publi
     coloring,
     hover_text,
     map_chart,
+    map_payload,
+    plain_hover,
     plotly_text,
     ring_trace,
 )
@@ -121,8 +124,13 @@ def selection_frame(corpus: Corpus, rows: Sequence[int], clustering: Clustering 
 
 # -- drawing ---------------------------------------------------------------------------------------------
 def _on_map_select(chart_key: str, corpus_id: str, model_id: str, ids: list[str]) -> None:
-    """Selection callback: one point opens it in the side panel; several become the selection."""
-    rows = selected_rows(st.session_state.get(chart_key))
+    """Plotly selection callback (3-D map): see :func:`open_rows`."""
+    open_rows(corpus_id, model_id, ids, selected_rows(st.session_state.get(chart_key)))
+
+
+def open_rows(corpus_id: str, model_id: str, ids: Sequence[str], rows: Sequence[int]) -> None:
+    """A map pick: one row opens it in the side panel (FOCUS_ITEM); several become the SELECTION."""
+    rows = sorted(rows_in(rows, len(ids)))
     if len(rows) == 1:
         state.set(state.FOCUS_ITEM, {"corpus_id": corpus_id, "id": ids[rows[0]]})
     elif rows:
@@ -130,8 +138,19 @@ def _on_map_select(chart_key: str, corpus_id: str, model_id: str, ids: list[str]
                                     "ids": [ids[r] for r in rows], "source": "map"})
 
 
+def render_canvas(payload: bytes, *, corpus: Corpus, model_id: str, key: str, height: int = 640,
+                  hover: Any = None) -> dict[str, Any] | None:
+    """Draw a 2-D map with the one renderer (``components.map_canvas``): a click opens the item, a
+    box/lasso selection becomes the selection; ``hover(row)`` answers hover text on demand for maps
+    too large to carry it. Returns the last reported viewport."""
+    pick = partial(open_rows, corpus.corpus_id, model_id, corpus.ids)
+    return map_canvas(payload, key=key, height=height, on_click=lambda row: pick([row]),
+                      on_select=lambda rows, _mode: pick(rows), hover_text=hover)
+
+
 def render_map(figure: go.Figure, *, corpus: Corpus, model_id: str, dims: int, key: str) -> None:
-    """Draw the map; clicks and lasso/box selections update FOCUS_ITEM / SELECTION (2-D only)."""
+    """Draw a plotly map (3-D, which the canvas does not draw); clicks and lasso/box selections
+    update FOCUS_ITEM / SELECTION in 2-D."""
     config = {"displaylogo": False, "scrollZoom": True,
               "toImageButtonOptions": {"format": "png", "filename": f"embedscape-map-{model_id}", "scale": 2}}
     if dims == 2:
@@ -303,11 +322,15 @@ def png_export(figure: go.Figure, *, width: int = 1400, height: int = 900) -> by
             f"in the map's toolbar instead. ({type(exc).__name__}: {exc})") from exc
 
 
-def render_exports(figure: go.Figure, *, name: str, key: str = "map_export") -> None:
-    """Download the map as standalone HTML, or render a PNG (a few seconds: it starts a browser)."""
+def render_exports(figure: go.Figure | Any, *, name: str, key: str = "map_export") -> None:
+    """Download the map as standalone HTML, or render a PNG (a few seconds: it starts a browser).
+    ``figure`` may be a function that builds it: then the figure is built only when asked for."""
+    def built() -> go.Figure:
+        return figure() if callable(figure) else figure
+
     html_col, png_col = st.columns(2)
     html_col.download_button(
-        "Download map as HTML", data=partial(html_export, figure), file_name=f"{name}.html", mime="text/html",
+        "Download map as HTML", data=lambda: html_export(built()), file_name=f"{name}.html", mime="text/html",
         key=f"{key}_html", on_click="ignore",
         help="A standalone interactive file (zoom, hover) that opens offline in any browser.",
     )
@@ -316,7 +339,7 @@ def render_exports(figure: go.Figure, *, name: str, key: str = "map_export") -> 
                       "view instead."):
         try:
             with st.spinner("Rendering PNG…"):
-                png = png_export(figure)
+                png = png_export(built())
         except RuntimeError as exc:
             png_col.warning(escape_markdown(exc))
         else:

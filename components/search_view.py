@@ -211,7 +211,7 @@ def search_hits_payload(result: SearchResult) -> dict[str, Any]:
 def render_hits_map(corpus: Any, result: SearchResult, *, key: str) -> None:
     """A small map of the hits (red rings) on the stored default layout of the result's model.
 
-    Uses the Map page's chart builder; never computes a layout here (that is the Map page's job).
+    Uses the Map page's renderer; never computes a layout here (that is the Map page's job).
     """
     from engine.project import ProjectionSpec
 
@@ -220,19 +220,20 @@ def render_hits_map(corpus: Any, result: SearchResult, *, key: str) -> None:
         st.caption("No map layout is stored for this model yet: press **Show on map** to compute it on the Map page.")
         return
     projection = res.projection(corpus.corpus_id, result.model_id, spec)
-    rows = result.rows
-    figure = hits_map_figure(corpus, result, projection)
-    st.plotly_chart(figure, key=key, width="stretch", config={"displaylogo": False})
-    st.caption(f"Red rings: the {len(rows)} hits of {escape_markdown(result.model_id)} on its default UMAP layout.")
+    from components.map_canvas import map_canvas
+
+    map_canvas(hits_map_payload(corpus, result, projection), key=key, height=380)  # a view: zoom and hover
+    st.caption(f"Red rings: the {len(result.rows)} hits of {escape_markdown(result.model_id)} on its default "
+               "UMAP layout.")
 
 
-def hits_map_figure(corpus: Any, result: SearchResult, projection: Any) -> Any:
-    """The mini-map: every item in grey and the hits ringed, by the Map page's one chart builder
-    (``map_view.map_chart``), so the ring style is the Map's."""
+def hits_map_payload(corpus: Any, result: SearchResult, projection: Any) -> bytes:
+    """The mini-map: every item in grey and the hits ringed, by the Map page's one renderer
+    (``map_view.map_payload``), so the rings are the Map's."""
     from components import map_view
 
     coloring = map_view.coloring(map_view.NONE, corpus=corpus, clustering=None, color_scores=None)
-    return map_view.map_chart(projection, corpus.texts, color=coloring, highlight=result.rows, height=380)
+    return map_view.map_payload(projection, corpus.texts, color=coloring, highlight=result.rows)
 
 
 # -- the page's controls and panels (pages/2_Search.py stays a short script) -----------------------

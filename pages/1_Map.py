@@ -1,5 +1,6 @@
 """Map: see the corpus as a 2-D/3-D layout, coloured by cluster or metadata; every point opens."""
 import time
+from functools import partial
 
 import streamlit as st
 
@@ -7,6 +8,7 @@ from components import map_view, sidebar, state
 from components import resources as res
 from components.feedback import escape_markdown, user_errors
 from engine.cluster import ClusterSpec
+from engine.config import MAP_3D_POINT_CAP
 from engine.project import ProjectionSpec, display_rows
 
 st.set_page_config(page_title="Map · Embedscape", layout="wide")
@@ -16,14 +18,13 @@ st.title("Map")
 
 with user_errors():
     corpus = res.corpus(corpus_id)
-    labels = res.item_labels(corpus_id, state.label_column(corpus_id))
     map_view.map_model(corpus_id, model_ids)  # this corpus's own choice, else the sidebar's first model
     color_scores = state.get(state.COLOR_SCORES)
     color_choices = map_view.color_options(corpus, color_scores)
     if state.get(state.MAP_COLOR) not in color_choices:
         state.set(state.MAP_COLOR, map_view.CLUSTER)
 
-    model_col, method_col, dims_col, color_col = st.columns([2, 2, 1.2, 2])
+    model_col, method_col, dims_col = st.columns([2, 2, 1.2])
     model_id = model_col.selectbox(
         "Model", model_ids, format_func=map_view.model_name,
         help="Whose embedding space the map shows (the models chosen in the sidebar).",
@@ -35,10 +36,6 @@ with user_errors():
     dims_label = dims_col.segmented_control(
         "View", ["2-D", "3-D"], help="3-D maps rotate; clicking and lasso selection work in 2-D.",
         **state.bind(state.MAP_DIMS)) or "2-D"
-    color_by = color_col.selectbox(
-        "Colour by", color_choices, help="Clusters (named by their distinctive words), a metadata column, "
-        "or a score sent from another page. Columns of unique numbers (ids) are not offered.",
-        **state.bind(state.MAP_COLOR))
 
     with st.expander("Layout, clusters and display", expanded=False):
         layout_col, cluster_col, display_col = st.columns(3)
@@ -73,8 +70,9 @@ with user_errors():
                                      **map_view.bind_choice(corpus_id, "n_clusters"))
         display_col.number_input(
             "Point cap", 100, 500_000, step=1_000,
-            help="Past this many points, a sample stratified by cluster is drawn (the panel and exports "
-            "still use every row). Large caps make the page slower to send.",
+            help="Past this many points, a sample stratified by cluster is drawn over a shaded density of "
+            "every point (the panel and exports still use every row). The 3-D view draws at most "
+            f"{MAP_3D_POINT_CAP:,}. Large caps make the page slower to send.",
             **map_view.bind_choice(corpus_id, "point_cap"))
         display_col.slider("Neighbours in the panel", 3, 50, help="How many nearest neighbours the side panel "
                            "lists.", **map_view.bind_choice(corpus_id, "neighbor_k"))
@@ -101,48 +99,74 @@ with user_errors():
             res.compute_projection(corpus_id, model_id, spec, phase=show_phase)
             status.update(label=f"Computed the {name} in {time.perf_counter() - started:.1f} s; it is stored, "
                           "so it opens at once next time.", state="complete", expanded=False)
-    projection = res.projection(corpus_id, model_id, spec)
-    with st.spinner("Clustering…"):
+
+
+@st.fragment
+def map_section(corpus_id: str, model_id: str, spec: ProjectionSpec, cluster_spec: ClusterSpec) -> None:
+    """Everything a map interaction changes (colour, click, selection, hits): it reruns alone (issue 15 §1)."""
+    with user_errors():
+        corpus = res.corpus(corpus_id)
+        labels = res.item_labels(corpus_id, state.label_column(corpus_id))
+        projection = res.projection(corpus_id, model_id, spec)
         clustering = res.clusters(corpus_id, model_id, cluster_spec, spec)
+        color_scores = state.get(state.COLOR_SCORES)
+        color_col, hits_col = st.columns([2, 3], vertical_alignment="bottom")
+        color_by = color_col.selectbox(
+            "Colour by", map_view.color_options(corpus, color_scores), help="Clusters (named by their "
+            "distinctive words), a metadata column, or a score sent from another page. Columns of unique "
+            "numbers (ids) are not offered.", **state.bind(state.MAP_COLOR))
+        hits = state.get(state.SEARCH_HITS)
+        hit_rows = map_view.rows_of_ids(corpus, hits["ids"]) if hits and hits.get("corpus_id") == corpus_id else []
+        focus = state.get(state.FOCUS_ITEM)
+        focus_row = map_view.row_of_id(corpus, focus["id"]) if focus and focus.get("corpus_id") == corpus_id else None
+        cap = int(chosen("point_cap")) if spec.dims == 2 else min(int(chosen("point_cap")), MAP_3D_POINT_CAP)
+        rows = display_rows(projection, clustering.labels, cap=cap, keep=hit_rows)
+        coloring = map_view.coloring(color_by, corpus=corpus, clustering=clustering, color_scores=color_scores)
+        drawing = {"color": coloring, "labels": labels, "rows": rows, "highlight": hit_rows, "focus": focus_row,
+                   "clustering": clustering if color_by == map_view.CLUSTER else None}
+        if hit_rows:
+            hits_col.caption(f"Red rings: {len(hit_rows):,} search hits for “{escape_markdown(hits.get('query', ''))}”.")
+            if hits_col.button("Clear hits", key="map_clear_hits", help="Stop highlighting the search hits."):
+                state.set(state.SEARCH_HITS, None)
+                st.rerun(scope="fragment")
 
-    hits = state.get(state.SEARCH_HITS)
-    hit_rows = map_view.rows_of_ids(corpus, hits["ids"]) if hits and hits.get("corpus_id") == corpus_id else []
-    focus = state.get(state.FOCUS_ITEM)
-    focus_row = map_view.row_of_id(corpus, focus["id"]) if focus and focus.get("corpus_id") == corpus_id else None
-    rows = display_rows(projection, clustering.labels, cap=int(chosen("point_cap")), keep=hit_rows)
-    coloring = map_view.coloring(color_by, corpus=corpus, clustering=clustering, color_scores=color_scores)
-    figure = map_view.map_chart(projection, corpus.texts, labels=labels, color=coloring, rows=rows,
-                                clustering=clustering if color_by == map_view.CLUSTER else None,
-                                highlight=hit_rows, focus=focus_row)
+        map_col, panel_col = st.columns([3, 2])
+        with map_col:
+            if spec.dims == 2:
+                map_view.render_canvas(
+                    map_view.map_payload(projection, corpus.texts, **drawing), corpus=corpus, model_id=model_id,
+                    key="map_chart", hover=partial(map_view.plain_hover, texts=corpus.texts, labels=labels,
+                                                   color=coloring))
+            else:
+                map_view.render_map(map_view.map_chart(projection, corpus.texts, **drawing), corpus=corpus,
+                                    model_id=model_id, dims=3, key="map_chart")
+            map_view.render_quality(projection, shown=len(rows))
+        with panel_col:
+            map_view.item_finder(corpus, labels)
+            if focus_row is not None:
+                map_view.render_neighbor_panel(corpus, model_id, focus_row, clustering=clustering, labels=labels,
+                                               k=int(chosen("neighbor_k")))
+            elif spec.dims == 2:
+                st.info("Click a point to open it here with its nearest neighbours. Choose Box select or Lasso "
+                        "select (top right of the map) and drag to select a group; scroll to zoom, drag to pan, "
+                        "double-click to reset.")
+            else:
+                st.info("In 3-D, drag to rotate. To open an item, find it above or click it in the 2-D view.")
 
-    if hit_rows:
-        hits_col, clear_col = st.columns([5, 1])
-        hits_col.caption(f"Red rings: {len(hit_rows):,} search hits for “{escape_markdown(hits.get('query', ''))}”.")
-        if clear_col.button("Clear hits", key="map_clear_hits", help="Stop highlighting the search hits."):
-            state.set(state.SEARCH_HITS, None)
-            st.rerun()
+        selection = state.get(state.SELECTION)
+        if selection and selection.get("corpus_id") == corpus_id:
+            map_view.render_selection_panel(corpus, map_view.rows_of_ids(corpus, selection["ids"]),
+                                            clustering=clustering, labels=labels)
 
-    map_col, panel_col = st.columns([3, 2])
-    with map_col:
-        map_view.render_map(figure, corpus=corpus, model_id=model_id, dims=dims, key="map_chart")
-        map_view.render_quality(projection, shown=len(rows))
-    with panel_col:
-        map_view.item_finder(corpus, labels)
-        if focus_row is not None:
-            map_view.render_neighbor_panel(corpus, model_id, focus_row, clustering=clustering, labels=labels,
-                                           k=int(chosen("neighbor_k")))
-        elif dims == 2:
-            st.info("Click a point to open it here with its nearest neighbours. Drag a lasso or box to "
-                    "select a group (toolbar, top right of the map).")
-        else:
-            st.info("In 3-D, drag to rotate. To open an item, find it above or click it in the 2-D view.")
+        with st.expander(f"Clusters · {len(clustering.clusters)} found ({clustering.method} on {clustering.space})"):
+            st.dataframe(map_view.cluster_overview(clustering, corpus), hide_index=True, width="stretch",
+                         key="map_cluster_table")
+        map_view.render_exports(partial(map_view.map_chart, projection, corpus.texts, **drawing),
+                                name=f"embedscape-map-{model_id}-{projection.method}")
 
-    selection = state.get(state.SELECTION)
-    if selection and selection.get("corpus_id") == corpus_id:
-        map_view.render_selection_panel(corpus, map_view.rows_of_ids(corpus, selection["ids"]),
-                                        clustering=clustering, labels=labels)
 
-    with st.expander(f"Clusters · {len(clustering.clusters)} found ({clustering.method} on {clustering.space})"):
-        st.dataframe(map_view.cluster_overview(clustering, corpus), hide_index=True, width="stretch",
-                     key="map_cluster_table")
-    map_view.render_exports(figure, name=f"embedscape-map-{model_id}-{projection.method}")
+with user_errors():
+    res.projection(corpus_id, model_id, spec)
+    with st.spinner("Clustering…"):
+        res.clusters(corpus_id, model_id, cluster_spec, spec)
+map_section(corpus_id, model_id, spec, cluster_spec)

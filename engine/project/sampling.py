@@ -1,6 +1,6 @@
 """The map's point cap: which rows to draw when a corpus has more points than a browser can take.
 
-Past ``engine.config.MAP_POINT_CAP`` (20,000 by default; ``EMBEDSCAPE_MAP_POINT_CAP``) the Map
+Past ``engine.config.MAP_POINT_CAP`` (200,000 by default; ``EMBEDSCAPE_MAP_POINT_CAP``; 3-D: ``MAP_3D_POINT_CAP``) the Map
 draws a sample stratified by cluster: every cluster keeps at least one point (small clusters stay
 visible), the rest is proportional to cluster size, and rows that must be seen (search hits, the
 open item) are always drawn. The neighbour panel and the exports still use every row.

@@ -63,12 +63,12 @@ def test_compare_page_opens_a_hand_off_item_and_highlights_a_linked_selection(co
                             state.COMPARE_SELECTION: {"corpus_id": compared.corpus_id, "rows": [1, 2, 3],
                                                       "source": MODELS[0]}})
     assert any(t.value.endswith(f"(id {item})") for t in at.text)
-    maps = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-    maps = [m for m in maps if m["data"][0]["type"] == "scattergl"]
+    from engine.project.payload import unpack_map
+
+    maps = [unpack_map(c.proto.bytes) for c in at.get("bidi_component")]
     assert len(maps) == 2
-    for figure in maps:
-        selected = next(t for t in figure["data"] if t.get("name") == "selected")
-        assert sorted(selected["customdata"]) == [1, 2, 3]
+    for drawn in maps:  # the linked selection is ringed in both maps
+        assert sorted(drawn["row"][drawn["ring"]].tolist()) == [1, 2, 3]
     moved = _frames_with(at, "displacement")
     assert moved and len(moved[0]) == 3  # "who moved most" narrows to the selection
     assert not at.exception

@@ -31,6 +31,14 @@ def _figure(at: AppTest) -> dict:
     return json.loads(chart.proto.spec)
 
 
+def _payload(at: AppTest) -> dict:
+    """The 2-D map the page sent to the canvas renderer, unpacked (header + arrays)."""
+    from engine.project.payload import unpack_map
+
+    (chart,) = at.get("bidi_component")
+    return unpack_map(chart.proto.bytes)
+
+
 def _stored_mtime(store, corpus_id: str, key: str) -> float:
     return store.artifact_path(corpus_id, "projections", key, ".npy").stat().st_mtime_ns
 
@@ -39,15 +47,15 @@ def test_map_shows_a_labelled_map_from_the_store_and_recolours_without_recomputi
         small_corpus, stored_map, store):
     before = _stored_mtime(store, small_corpus.corpus_id, stored_map.key)
     at = _open(small_corpus.corpus_id)
-    figure = _figure(at)
-    drawn = sorted(r for trace in figure["data"] for r in trace.get("customdata", []))
-    assert drawn == list(range(len(small_corpus)))  # every row drawn once; customdata = row numbers
-    labels = [a["text"] for a in figure["layout"]["annotations"]]
-    assert labels and all(a.startswith("<b>") for a in labels)
+    payload = _payload(at)
+    assert sorted(payload["row"]) == list(range(len(small_corpus)))  # every row drawn once
+    labels = [label["text"] for label in payload["flat_labels"]]
+    assert labels and all(label.strip() and "<b>" not in label for label in labels)
+    assert len(payload["legend"]) >= 2 and payload["colorbar"] is None
     assert any("trustworthiness" in c.value for c in at.caption)
     at.selectbox(key="_w_" + state.MAP_COLOR).set_value("article").run()
     assert not at.exception, at.exception
-    assert not _figure(at)["layout"].get("annotations")
+    assert not _payload(at)["flat_labels"]
     assert _stored_mtime(store, small_corpus.corpus_id, stored_map.key) == before  # reused, not recomputed
 
 
@@ -65,8 +73,8 @@ def test_open_item_shows_text_and_full_space_neighbours(small_corpus, small_embe
         neighbours["text"].iloc[0].rstrip("…"))))
     assert similarity[first] >= similarity.max() - 1e-5
     assert list(neighbours["similarity"]) == sorted(neighbours["similarity"], reverse=True)
-    marked = [t for t in _figure(at)["data"] if t.get("name") == "open item"]
-    assert marked and marked[0]["customdata"] == [row]
+    payload = _payload(at)
+    assert payload["focus"] is not None and payload["row"][payload["focus"]] == row
 
 
 def test_selection_hands_off_to_axes_and_bias(small_corpus, stored_map):
@@ -85,11 +93,14 @@ def test_search_hits_are_ringed_in_visible_red_and_hostile_text_is_escaped(small
     hits = {"corpus_id": small_corpus.corpus_id, "model_id": SMALL_MODEL, "ids": small_corpus.ids[3:6],
             "scores": [0.9, 0.8, 0.7], "query": "fire"}
     at = _open(small_corpus.corpus_id, **{state.SEARCH_HITS: hits})
+    payload = _payload(at)
+    assert sorted(payload["row"][payload["ring"]].tolist()) == [3, 4, 5]  # drawn red on top: browser test
+    # the 3-D (plotly) map keeps the ring trace: opaque, a real line width, bigger than the points, last
+    at.session_state[state.MAP_DIMS] = "3-D"
+    at.run()
     traces = _figure(at)["data"]
     (ringed,) = [t for t in traces if t.get("name") == "search hits"]
     assert sorted(ringed["customdata"]) == [3, 4, 5]
-    # visible: an opaque colour (an open symbol draws its outline in marker.color), full opacity,
-    # a real line width, bigger than the points, and drawn last (on top)
     marker = ringed["marker"]
     assert marker["symbol"] == "circle-open" and marker.get("opacity", 1) == 1
     assert marker["color"].startswith("#") and len(marker["color"]) == 7  # no rgba(…, 0)
@@ -149,9 +160,10 @@ def test_hover_and_neighbours_use_the_label_column(store):
         at = open_page(PAGE, corpus.corpus_id, (SMALL_MODEL,), **{
             state.MAP_METHOD: "pca", state.LABEL_COLUMNS: {corpus.corpus_id: "title"},
             state.FOCUS_ITEM: {"corpus_id": corpus.corpus_id, "id": corpus.ids[5]}})
-        figure = _figure(at)
-        hover = {row: text for t in figure["data"] for row, text in zip(t["customdata"], t["hovertext"])}
-        assert hover[7].startswith('<b>Title &lt;7&gt; &amp; "elections in canberra"</b><br>report 7 about elections')
+        payload = _payload(at)
+        hover = dict(zip(payload["row"].tolist(), payload["hover"]))
+        # plain text (the canvas draws it as text): the label line, then the text
+        assert hover[7].startswith('Title <7> & "elections in canberra"\nreport 7 about elections')
         neighbours = next(d.value for d in at.dataframe if "similarity" in d.value.columns)
         assert all(item.startswith("Title <") for item in neighbours["item"])
         # a column of unique integers is an identifier: never a colour scale
@@ -191,10 +203,12 @@ def test_colour_by_a_score_from_another_page_and_point_cap_sampling(small_corpus
     at = _open(small_corpus.corpus_id, **{state.COLOR_SCORES: scores})
     at.selectbox(key="_w_" + state.MAP_COLOR).set_value("Score: formality").run()
     assert not at.exception, at.exception
-    traces = _figure(at)["data"]
-    scored = next(t for t in traces if t["marker"].get("colorbar"))
-    assert sorted(scored["customdata"]) == list(range(150))  # rows without a score are drawn grey apart
-    assert any(t.get("name") == "no value" and len(t["customdata"]) == 150 for t in traces)
+    payload = _payload(at)
+    assert payload["colorbar"]["title"] == "formality" and payload["colorbar"]["max"] == 149.0
+    (no_value,) = [entry["code"] for entry in payload["legend"] if entry["name"] == "no value"]
+    scored = sorted(payload["row"][payload["code"] != no_value].tolist())
+    assert scored == list(range(150))  # rows without a score are drawn grey apart
+    assert (payload["code"] == no_value).sum() == 150
 
     from engine.cluster import cluster_embeddings
     from engine.project import display_rows
@@ -219,9 +233,7 @@ def test_rows_a_model_cannot_represent_are_not_drawn_and_open_without_neighbours
         embed_corpus(corpus, "glove-50d", store=store)
         at = open_page(PAGE, corpus.corpus_id, ("glove-50d",), **{
             state.MAP_METHOD: "pca", state.FOCUS_ITEM: {"corpus_id": corpus.corpus_id, "id": corpus.ids[12]}})
-        drawn = sorted(r for trace in _figure(at)["data"] if trace.get("name") != "open item"
-                       for r in trace.get("customdata", []))
-        assert drawn == list(range(12))
+        assert sorted(_payload(at)["row"].tolist()) == list(range(12))
         assert any("could not represent" in c.value for c in [*at.caption, *at.info])
     finally:
         store.delete_corpus(corpus.corpus_id)
@@ -241,7 +253,7 @@ def test_a_first_layout_shows_a_status_with_its_phases_above_the_chart(small_cor
             yield from walk(child)
 
     order = [id(node) for node in walk(at.main)]
-    (chart,) = at.get("plotly_chart")
+    (chart,) = at.get("bidi_component")
     assert order.index(id(status)) < order.index(id(chart))
     at.run()  # stored now: no status on the next run
     assert not at.status

@@ -247,22 +247,15 @@ def test_open_a_hit_in_full_from_its_label(papers) -> None:
     assert any(t.value == "Warmer oceans bleach coral reefs across the Pacific." for t in at.text)
 
 
-def _alpha(colour: object) -> float:
-    text = str(colour).replace(" ", "").lower()
-    if text.startswith("rgba("):
-        return float(text[5:-1].split(",")[3])
-    return 0.0 if text in ("transparent", "none", "") else 1.0
-
-
-def test_search_minimap_rings_are_visible(lee, small_embeddings, store) -> None:
-    from components.search_view import hits_map_figure
+def test_search_minimap_rings_are_the_hits_on_the_map_renderer(lee, small_embeddings, store) -> None:
+    from components.search_view import hits_map_payload
     from engine.project import ProjectionSpec, project
+    from engine.project.payload import unpack_map
     from engine.search import keyword_search
 
     projection = project(small_embeddings, **ProjectionSpec(method="pca").kwargs(), store=store)
     result = keyword_search(lee, "fire", k=5)
-    rings = [t for t in hits_map_figure(lee, result, projection).data if t.name == "search hits"]
-    assert rings and len(rings[0].x) == result.hits.height
-    marker = rings[0].marker
-    # an open symbol is drawn in the marker colour: a transparent colour hides the ring (issue 8.2.2)
-    assert _alpha(marker.color) > 0.5 and (marker.opacity is None or marker.opacity > 0.5)
+    drawn = unpack_map(hits_map_payload(lee, result, projection))
+    # the ringed points are exactly the hits (the canvas draws rings opaque red on top: browser tests)
+    assert sorted(drawn["row"][drawn["ring"]].tolist()) == sorted(int(r) for r in result.rows)
+    assert len(drawn["ring"]) == result.hits.height

@@ -9,11 +9,6 @@ from tests.browser.conftest import screenshot, wait_for_app
 pytestmark = pytest.mark.browser
 MODELS = ("minilm-l6", "minilm-l3")
 
-_PLOTS = """() => Array.from(document.querySelectorAll('.js-plotly-plot'))
-    .filter(p => p._fullData && p._fullData.length && p._fullData[0].type === 'scattergl'
-                 && p.getBoundingClientRect().width > 0)"""
-
-
 @pytest.fixture
 def compared_corpus(small_corpus, embedded, store):
     """The small corpus embedded with both sentence models, with the PCA layouts of every model it is
@@ -54,17 +49,14 @@ def test_item_view_and_linked_selection_between_aligned_maps(app_url, page, comp
     page.get_by_role("tab", name="Aligned maps").click()
     page.get_by_test_id("stButtonGroup").get_by_text("PCA", exact=True).click()
     wait_for_app(page)
-    page.wait_for_function(f"() => ({_PLOTS})().length === 2", timeout=60_000)
-    box = page.evaluate(f"""() => {{
-        const plot = ({_PLOTS})()[0];
-        const layout = plot._fullLayout, rect = plot.getBoundingClientRect();
-        const xs = plot._fullData[0].x, ys = plot._fullData[0].y;
-        const sorted = a => Array.from(a).sort((p, q) => p - q);
-        const qx = sorted(xs), qy = sorted(ys), at = (a, f) => a[Math.floor(f * (a.length - 1))];
-        const px = v => rect.left + layout.xaxis._offset + layout.xaxis.l2p(v);
-        const py = v => rect.top + layout.yaxis._offset + layout.yaxis.l2p(v);
-        return [px(at(qx, 0.3)), py(at(qy, 0.7)), px(at(qx, 0.7)), py(at(qy, 0.3))];
-    }}""")
+    maps = page.locator(".esm-root[data-ready='1']")
+    page.wait_for_function("""() => Array.from(document.querySelectorAll('*')).filter(e => e.shadowRoot)
+        .filter(h => h.shadowRoot.querySelector(".esm-root[data-ready='1']")).length === 2""", timeout=60_000)
+    box = maps.first.evaluate("""r => {
+        const sorted = a => a.slice().sort((p, q) => p - q), at = (a, f) => a[Math.floor(f * (a.length - 1))];
+        const qx = sorted(r.__map.xs()), qy = sorted(r.__map.ys());
+        return [...r.__map.toScreen(at(qx, 0.3), at(qy, 0.7)), ...r.__map.toScreen(at(qx, 0.7), at(qy, 0.3))];
+    }""")
     page.mouse.move(box[0], box[1])
     page.mouse.down()
     page.mouse.move((box[0] + box[2]) / 2, (box[1] + box[3]) / 2, steps=5)
@@ -72,13 +64,13 @@ def test_item_view_and_linked_selection_between_aligned_maps(app_url, page, comp
     page.mouse.up()
     page.get_by_text("highlighted in every map").wait_for(timeout=60_000)
     wait_for_app(page)
-    page.wait_for_function(f"""() => {{
-        const plots = ({_PLOTS})();
-        return plots.length === 2 && plots.every(p => p._fullData.some(t => t.name === 'selected'));
-    }}""", timeout=60_000)
-    counts = page.evaluate(f"""() => ({_PLOTS})().map(
-        p => Array.from(p._fullData.find(t => t.name === 'selected').customdata).sort((a, b) => a - b))""")
+    page.wait_for_function("""() => { const roots = Array.from(document.querySelectorAll('*')).filter(e => e.shadowRoot)
+        .map(h => h.shadowRoot.querySelector(".esm-root[data-ready='1']")).filter(r => r);
+        return roots.length === 2 && roots.every(r => r.__map.rings().length > 0); }""", timeout=60_000)
+    counts = [maps.nth(i).evaluate("r => { const rows = r.__map.rows(); "
+                                   "return r.__map.rings().map(p => rows[p]).sort((a, b) => a - b); }")
+              for i in range(2)]
     assert len(counts[0]) >= 3 and counts[0] == counts[1]  # the same items, highlighted in both maps
-    page.wait_for_timeout(1500)  # WebGL paint
+    page.wait_for_timeout(300)
     screenshot(page, "compare_linked_selection")
     assert page.dialogs == []

@@ -1,4 +1,5 @@
-"""The Map page in a real browser: click a point of the WebGL map and see its neighbours."""
+"""The Map page in a real browser: click a point of the canvas map and see its neighbours; box selection,
+rings, hover, labels and colour as drawn (components/map_canvas)."""
 from __future__ import annotations
 
 import re
@@ -38,6 +39,16 @@ def _lonely_row(coords: np.ndarray, allowed: np.ndarray | None = None) -> int:
     return int(np.argmax(isolation))
 
 
+MAP = ".esm-root[data-ready='1']"
+
+
+def _map(page):
+    """The drawn canvas map (its test hooks are on ``root.__map``)."""
+    root = page.locator(MAP)
+    root.wait_for(timeout=120_000)
+    return root
+
+
 def test_click_a_point_opens_it_with_neighbours(app_url, page, mapped_corpus):
     corpus, _ = mapped_corpus
     page.goto(f"{app_url}/Map")
@@ -48,43 +59,17 @@ def test_click_a_point_opens_it_with_neighbours(app_url, page, mapped_corpus):
         page.get_by_role("option", name=re.compile(re.escape(corpus.name))).click()
         wait_for_app(page)
     page.get_by_text("Click a point to open it here").wait_for(timeout=120_000)
-    chart = page.get_by_test_id("stPlotlyChart")
-    chart.wait_for()
-    page.wait_for_function("() => document.querySelector('.js-plotly-plot')?._fullLayout?.xaxis", timeout=30_000)
-
+    root = _map(page)
     model_label = page.get_by_test_id("stSelectbox").filter(has_text="Model").first.inner_text()
-    # read the drawn points back from the browser's own figure, so the click matches what is on screen
-    points = page.evaluate("""() => {
-        const plot = document.querySelector('.js-plotly-plot');
-        const rows = [], xs = [], ys = [];
-        plot._fullData.forEach(t => Array.from(t.customdata || []).forEach((r, i) => {
-            if (t.name === 'search hits' || t.name === 'open item') return;
-            rows.push(r); xs.push(t.x[i]); ys.push(t.y[i]);
-        }));
-        return {rows, xs, ys};
-    }""")
+    # read the drawn points back from the browser's own payload, so the click matches what is on screen
+    points = root.evaluate("r => ({rows: r.__map.rows(), xs: r.__map.xs(), ys: r.__map.ys()})")
     coords = np.column_stack([points["xs"], points["ys"]]).astype(float)
-    # never aim at a point under a cluster label: the label's text would take the click
-    covered = np.array(page.evaluate("""(pts) => {
-        const plot = document.querySelector('.js-plotly-plot');
-        const layout = plot._fullLayout, box = plot.getBoundingClientRect();
-        const rects = Array.from(plot.querySelectorAll('.annotation')).map(a => a.getBoundingClientRect());
-        return pts.map(([x, y]) => {
-            const px = box.left + layout.xaxis._offset + layout.xaxis.l2p(x);
-            const py = box.top + layout.yaxis._offset + layout.yaxis.l2p(y);
-            return rects.some(r => px > r.left - 8 && px < r.right + 8 && py > r.top - 8 && py < r.bottom + 8);
-        });
-    }""", coords.tolist()), dtype=bool)
-    target = _lonely_row(coords, allowed=~covered)
+    target = _lonely_row(coords)
     row = int(points["rows"][target])
-    pixel = page.evaluate("""([x, y]) => {
-        const plot = document.querySelector('.js-plotly-plot');
-        const layout = plot._fullLayout, box = plot.getBoundingClientRect();
-        return [box.left + layout.xaxis._offset + layout.xaxis.l2p(x),
-                box.top + layout.yaxis._offset + layout.yaxis.l2p(y)];
-    }""", [coords[target, 0], coords[target, 1]])
-    page.mouse.move(pixel[0], pixel[1])
-    page.wait_for_timeout(300)
+    pixel = root.evaluate("(r, p) => r.__map.toScreen(p[0], p[1])", [coords[target, 0], coords[target, 1]])
+    page.mouse.move(pixel[0] - 2, pixel[1])
+    page.mouse.move(pixel[0], pixel[1], steps=2)
+    assert int(root.get_attribute("data-hover-row")) == row  # hover answers for the point under the mouse
     page.mouse.click(pixel[0], pixel[1])
 
     try:
@@ -101,22 +86,22 @@ def test_click_a_point_opens_it_with_neighbours(app_url, page, mapped_corpus):
     assert path.stat().st_size > 20_000
 
     # box-select a region: the selection table and its hand-off buttons appear below the map
-    page.wait_for_function("() => document.querySelector('.js-plotly-plot')?._fullLayout?.xaxis", timeout=30_000)
-    chart.hover()
-    page.locator(".modebar-btn[data-title='Box Select']").click()
-    area = page.evaluate("""() => {
-        const layout = document.querySelector('.js-plotly-plot')._fullLayout;
-        const box = document.querySelector('.js-plotly-plot').getBoundingClientRect();
-        return [box.left + layout.xaxis._offset, box.top + layout.yaxis._offset,
-                layout.xaxis._length, layout.yaxis._length];
-    }""")
-    left, top, width, height = area
+    root = _map(page)
+    page.get_by_role("button", name="Box select").click()
+    area = root.locator(".esm-over").bounding_box()
+    left, top, width, height = area["x"], area["y"], area["width"], area["height"]
+    box = [left + 0.05 * width, left + 0.6 * width, top + 0.05 * height, top + 0.6 * height]
+    inside = root.evaluate("""(r, b) => { const ys = r.__map.ys(); return r.__map.xs().filter((x, i) => {
+        const [sx, sy] = r.__map.toScreen(x, ys[i]); return sx >= b[0] && sx <= b[1] && sy >= b[2] && sy <= b[3];
+    }).length; }""", box)
     page.mouse.move(left + 0.05 * width, top + 0.05 * height)
     page.mouse.down()
     page.mouse.move(left + 0.6 * width, top + 0.6 * height, steps=8)
     page.mouse.up()
-    page.get_by_role("heading", name=re.compile(r"^Selection · \d+ items")).wait_for(timeout=60_000)
+    heading = page.get_by_role("heading", name=re.compile(r"^Selection · [\d,]+ items"))
+    heading.wait_for(timeout=60_000)
     wait_for_app(page)
+    assert inside >= 2 and heading.inner_text().strip() == f"Selection · {inside:,} items"
     # the selection's hand-offs arrive with the rerun that follows the heading: wait for them to show
     page.get_by_role("button", name="Use as axis pole").wait_for(state="visible", timeout=60_000)
     page.get_by_role("heading", name=re.compile(r"^Selection")).scroll_into_view_if_needed()
@@ -162,44 +147,43 @@ def test_rings_labels_titles_and_legend_in_the_browser(app_url, page, titled_cor
     page.wait_for_url(re.compile(r"/Map"), timeout=60_000)
     page.get_by_text(re.compile(r"Red rings: \d+ search hits")).wait_for(timeout=240_000)
     wait_for_app(page, timeout=240_000)
-    page.wait_for_function("() => document.querySelector('.js-plotly-plot')?._fullLayout?.xaxis", timeout=60_000)
-    page.wait_for_timeout(1500)  # WebGL paint
+    root = _map(page)
+    drawn = root.evaluate("""r => ({rings: r.__map.rings(), xs: r.__map.xs(), ys: r.__map.ys(), rows: r.__map.rows(),
+                                    colors: r.__map.colors(), legend: r.__map.legend(), boxes: r.__map.labelBoxes()})""")
+    assert len(drawn["rings"]) >= 1
+    # the rings are visible: opaque red pixels drawn on top around every ringed point
+    page.mouse.move(1, 1)
+    page.wait_for_timeout(200)
+    from io import BytesIO
 
-    drawn = page.evaluate("""() => {
-        const plot = document.querySelector('.js-plotly-plot');
-        return plot._fullData.map(t => ({name: t.name, color: t.marker.color, opacity: t.marker.opacity,
-            symbol: t.marker.symbol, width: t.marker.line && t.marker.line.width, visible: t.visible,
-            n: (t.customdata || []).length, x: Array.from(t.x || []), y: Array.from(t.y || []),
-            hover: Array.from(t.hovertext || [])}));
-    }""")
-    (rings,) = [t for t in drawn if t["name"] == "search hits"]
-    assert rings["n"] >= 1 and rings["symbol"] == "circle-open" and rings["opacity"] == 1
-    assert rings["color"].lower() == "#d62728" and rings["width"] >= 2
-    legend = [t["color"] for t in drawn if t["name"] not in ("search hits", "open item", "unclustered")]
+    from PIL import Image
+
+    for position in drawn["rings"][:5]:
+        cx, cy = root.evaluate("(r, p) => r.__map.toScreen(p[0], p[1])",
+                               [drawn["xs"][position], drawn["ys"][position]])
+        shot = Image.open(BytesIO(page.screenshot(clip={"x": cx - 12, "y": cy - 12, "width": 24, "height": 24})))
+        red = [p for p in shot.convert("RGB").getdata() if p[0] > 190 and p[1] < 70 and p[2] < 70]
+        assert len(red) >= 20, (position, len(red))  # a 2.5-px ring of #d62728, not hidden under points
+    special = {"unclustered", "(missing)", "no value"}
+    legend = [drawn["colors"][e["code"]] for e in drawn["legend"] if e["name"] not in special]
     assert len(legend) >= 2 and min_pairwise_delta_e(legend) >= MIN_DELTA_E
 
-    boxes = page.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot g.annotation-text-g'))
-        .map(g => { const r = g.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; })""")
+    boxes = drawn["boxes"]
     assert len(boxes) >= 2
     for i, a in enumerate(boxes):
         for b in boxes[i + 1:]:
-            size = page.evaluate("() => document.querySelector('.js-plotly-plot')._fullLayout._size")
-            assert not (a[0] < b[2] - 1 and b[0] < a[2] - 1 and a[1] < b[3] - 1 and b[1] < a[3] - 1), (a, b, size)
+            assert not (a[0] < b[2] - 1 and b[0] < a[2] - 1 and a[1] < b[3] - 1 and b[1] < a[3] - 1), (a, b)
 
-    # hover a ringed point: the label column (title) shows, quotes as quotes, tags escaped once
-    pixel = page.evaluate("""([x, y]) => {
-        const plot = document.querySelector('.js-plotly-plot');
-        const layout = plot._fullLayout, box = plot.getBoundingClientRect();
-        return [box.left + layout.xaxis._offset + layout.xaxis.l2p(x),
-                box.top + layout.yaxis._offset + layout.yaxis.l2p(y)];
-    }""", [rings["x"][0], rings["y"][0]])
+    # hover a ringed point: the label column (title) shows as plain text, quotes and tags as typed
+    position = drawn["rings"][0]
+    pixel = root.evaluate("(r, p) => r.__map.toScreen(p[0], p[1])", [drawn["xs"][position], drawn["ys"][position]])
     page.mouse.move(pixel[0] - 3, pixel[1] - 3)
     page.mouse.move(pixel[0], pixel[1], steps=3)
-    page.locator(".hoverlayer .hovertext").first.wait_for(timeout=10_000)
-    hover = page.locator(".hoverlayer .hovertext").first.text_content()  # SVG: no inner_text
+    tip = root.locator(".esm-tip")
+    tip.wait_for(state="visible", timeout=10_000)
+    hover = tip.inner_text()
     assert re.search(r'^"[^<]+" <#\d+> & more', hover), hover
     assert "&quot;" not in hover and "&lt;" not in hover and "&amp;" not in hover
-    page.wait_for_timeout(300)
     path = screenshot(page, "map_rings_labels_legend")
     assert path.stat().st_size > 30_000
 
@@ -210,8 +194,8 @@ def test_rings_labels_titles_and_legend_in_the_browser(app_url, page, titled_cor
     assert "paper_id" not in options
     page.get_by_role("option", name='"impact" <score> & co').click()
     wait_for_app(page)
-    page.wait_for_function("() => document.querySelector('.js-plotly-plot .colorbar')", timeout=60_000)
-    title = page.locator(".js-plotly-plot .colorbar .cbtitle").text_content()
-    assert title.strip() == '"impact" <score> & co'
+    title = page.locator(".esm-cb-title")
+    title.wait_for(timeout=60_000)
+    assert title.inner_text().strip() == '"impact" <score> & co'
     screenshot(page, "map_colour_bar")
     assert page.dialogs == []
