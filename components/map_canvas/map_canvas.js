@@ -204,8 +204,9 @@ export default function (component) {
       }
       if (X + w / 2 < 0 || X - w / 2 > W || Y + h / 2 < 0 || Y - h / 2 > H) continue;
       const box = [X - w / 2, Y - h / 2, X + w / 2, Y + h / 2];
-      // the engine places hierarchy levels without overlap; flat labels are thinned here, largest first
-      if (!level && boxes.some((o) => box[0] < o[2] && o[0] < box[2] && box[1] < o[3] && o[1] < box[3])) continue;
+      // the engine places hierarchy levels without overlap for its assumed viewport; this canvas may be
+      // narrower or stretched, so every label is also thinned here, in the payload's priority order
+      if (boxes.some((o) => box[0] < o[2] && o[0] < box[2] && box[1] < o[3] && o[1] < box[3])) continue;
       boxes.push(box);
       ctx.fillStyle = "rgba(255,255,255,0.8)";
       ctx.fillRect(box[0], box[1], w, h);

@@ -125,19 +125,12 @@ def extent_of(x: npt.ArrayLike, y: npt.ArrayLike, pad: float = 0.04) -> list[flo
 
 
 def density_grid(x: npt.ArrayLike, y: npt.ArrayLike, extent: Sequence[float], *, size: int = 160) -> dict[str, Any]:
-    """A density layer (every point, not only the drawn ones): counts on a size×size grid over
-    ``extent``, smoothed by a 3×3 box twice, square-rooted (so sparse regions still show) and
-    scaled to 0..1. Row 0 is the bottom (smallest y)."""
-    xs, ys = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    ok = np.isfinite(xs) & np.isfinite(ys)
-    counts, _, _ = np.histogram2d(ys[ok], xs[ok], bins=size, range=[extent[2:4], extent[0:2]])
-    for _ in range(2):
-        padded = np.pad(counts, 1, mode="edge")
-        counts = sum(padded[i:i + size, j:j + size] for i in range(3) for j in range(3)) / 9.0
-    grid = np.sqrt(counts)
-    top = float(grid.max())
-    grid = (grid / top if top > 0 else grid).astype(np.float32)
-    return {"grid": grid.tobytes(), "h": size, "w": size, "extent": [float(v) for v in extent]}
+    """The renderer's density layer over ``extent`` from every point (not only the drawn ones): the
+    one KDE grid of :mod:`engine.density`, in its payload form. Row 0 is the bottom (smallest y)."""
+    from engine.density import density_grid as kde_grid
+
+    coords = np.column_stack([np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)])
+    return kde_grid(coords, size=(size, size), extent=extent).payload()
 
 
 def pack_map(
