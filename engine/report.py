@@ -290,3 +290,29 @@ def _compare_blocks(run: RecipeRun) -> list[Block]:
         blocks.append(Block("table", headers=("pair", "mean Jaccard@k", "chance", "mean RBO", "chance", "linear CKA",
                                               "Spearman of similarities"), rows=rows))
     return blocks + _errors(compares)
+
+
+def headline(o: Outcome) -> str:
+    """One plain line of an outcome's main figure (or its error), for a results table."""
+    if o.error is not None:
+        return f"could not run: {o.error}"
+    v = o.value
+    if o.kind == "projection":
+        return f"{int(v.projected.sum()):,} points, trustworthiness {_fmt(v.quality.get('trustworthiness'))}"
+    if o.kind == "axis":
+        band = o.extra.get("band")
+        return f"{v.n_ranked:,} ranked" + (f", stability band of {band.n_resamples} resamples" if band else "")
+    if o.kind == "weat":
+        return f"d = {v.effect_size:+.3f}, p = {_p(v.p_value)}"
+    if o.kind == "direction":
+        b = v.direct_bias
+        return "no neutral words" if b is None else \
+            f"direct bias {b.value:.3f} (baseline median {b.baseline_median:.3f}), p = {_p(b.p_value)}"
+    if o.kind == "search":
+        return f"{len(v.ids)} hits"
+    return "; ".join(f"{p['pair']}: mean Jaccard {_fmt(p.get('mean_jaccard'))}" for p in v.pairs)
+
+
+def summary_rows(run: RecipeRun) -> list[dict[str, str]]:
+    """``{"what", "name", "model", "result"}`` per outcome (the app's table, the CLI's lines)."""
+    return [{"what": o.kind, "name": o.label, "model": o.model_id, "result": headline(o)} for o in run.outcomes]

@@ -136,23 +136,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         text = report.markdown() if args.report.endswith(".md") else report.html()
         Path(args.report).write_text(text, encoding="utf-8")
         payload["report"] = args.report
-    emit(args, payload, _human_run)
+    emit(args, payload, lambda p: _human_run(p, run))
     return 0
 
 
-def _human_run(p: dict[str, Any]) -> str:
+def _human_run(p: dict[str, Any], run: Any) -> str:
+    from engine.report import summary_rows
+
     lines = [f"{p['corpus']['name']} ({p['corpus']['corpus_id']}, {p['corpus']['match']}): "
              f"{p['corpus']['rows']:,} rows"] + [f"  note: {n}" for n in p["notes"]]
-    for r in p["results"]:
-        head = f"  {r['kind']:<10} {r['label'][:50]:<50} {r['model_id']}"
-        if "error" in r:
-            lines.append(f"{head}  ERROR: {r['error']}")
-        elif r["kind"] == "axis":
-            lines.append(f"{head}  top: {', '.join(t['id'] for t in r['top'][:5])}")
-        elif r["kind"] == "weat":
-            lines.append(f"{head}  d = {r['effect_size']:+.3f}, p = {r['p_value']:.4f}")
-        elif r["kind"] == "projection":
-            lines.append(f"{head}  {r['n_projected']:,} points, trustworthiness {r['quality'].get('trustworthiness')}")
-        else:
-            lines.append(head)
+    lines += [f"  {r['what']:<10} {r['name'][:50]:<50} {r['model']:<12} {r['result']}" for r in summary_rows(run)]
+    if p.get("report"):
+        lines.append(f"Report written to {p['report']}")
     return "\n".join(lines)
