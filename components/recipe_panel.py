@@ -26,6 +26,15 @@ from engine.recipe import (AxisItem, CompareItem, ProjectionItem, Recipe, Search
 KEY = "recipe_panel"
 
 
+_NOUNS = {"models": ("model", "models"), "projections": ("map", "maps"), "axes": ("axis", "axes"),
+          "weat": ("WEAT test", "WEAT tests"), "directions": ("bias direction", "bias directions"),
+          "searches": ("search", "searches"), "compare": ("comparison", "comparisons")}
+
+
+def _counted(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {_NOUNS[k][n != 1]}" for k, n in counts.items() if n)
+
+
 def _file_stem(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-")[:60] or "analysis"
 
@@ -117,8 +126,8 @@ def render_recipe_panel(corpus_id: str | None, model_ids: tuple[str, ...]) -> No
         else:
             recipe = session_recipe(res.store(), corpus_id, model_ids, tests)
             counts = recipe.counts()
-            st.caption("Includes: " + ", ".join(f"{n} {k}" for k, n in counts.items() if n) +
-                       ". Saved axes and the Axes page's current axis, the query typed in each Search mode, "
+            st.caption(f"Includes: {_counted(counts)}. "
+                       "Saved axes and the Axes page's current axis, the query typed in each Search mode, "
                        "the Map's method and the Compare page's models.")
             stem = _file_stem(res.corpus(corpus_id).name)
             st.download_button("Export analysis recipe", data=recipe.to_json(), file_name=f"{stem}.recipe.json",
@@ -143,7 +152,7 @@ def _import(data: bytes, corpus_id: str) -> None:
     store = res.store()
     own = store.has_corpus(recipe.corpus.corpus_id)
     st.text(f"Recipe for {recipe.corpus.name or recipe.corpus.corpus_id} ({recipe.corpus.n_rows:,} rows): " +
-            ", ".join(f"{n} {k}" for k, n in recipe.counts().items() if n))
+            _counted(recipe.counts()))
     options = (["own"] if own else []) + ["active"]
     target = st.radio("Run it on", options=options, key=f"{KEY}_target", horizontal=True,
                       format_func={"own": "the recipe's corpus (stored here)",
