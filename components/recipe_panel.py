@@ -4,7 +4,8 @@ import and run a recipe, and turn the analysis into a standalone report (HTML an
 What a recipe holds comes from this session and the workspace: the active models, the Map's
 method and dimensions, every axis saved for the corpus plus the Axes page's current one, the
 query typed in each Search mode (Embedscape keeps no search history: the queries on the page are
-the searches), bundled WEAT tests picked here, and the Compare page's models and k.
+the searches), the Bias page's current WEAT query and direction (``remember_bias``), bundled WEAT
+tests picked here, and the Compare page's models and k.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from components.feedback import escape_markdown, user_errors
 from engine.config import Settings
 from engine.errors import RecipeError
 from engine.store import Store
-from engine.recipe import (AxisItem, CompareItem, ProjectionItem, Recipe, SearchItem, WeatItem, export_recipe,
+from engine.recipe import (AxisItem, CompareItem, DirectionItem, ProjectionItem, Recipe, SearchItem, WeatItem, export_recipe,
                            parse_recipe, run_recipe, saved_axis_items)
 
 KEY = "recipe_panel"
@@ -73,15 +74,35 @@ def session_recipe(store: Store, corpus_id: str, model_ids: tuple[str, ...], wea
     from engine.bias import bundled_query
 
     saved = saved_axis_items(store, corpus_id)
+    bias = get(state.RECIPE_BIAS) or {}
+    bias = bias if bias.get("corpus_id") == corpus_id else {}
     compare_models = tuple(m for m in get(state.COMPARE_MODELS) or () if m in model_ids)
     return export_recipe(
         store, corpus_id, model_ids,
         projections=[ProjectionItem(method=get(state.MAP_METHOD), dims=3 if get(state.MAP_DIMS) == "3-D" else 2)],
         axes=saved + _current_axis(saved, get), searches=_searches(corpus_id, get),
-        weat=[WeatItem(query=bundled_query(t).to_dict(), test_id=t) for t in weat_tests],
+        weat=[WeatItem(query=bundled_query(t).to_dict(), test_id=t) for t in weat_tests] +
+             ([bias["weat"]] if bias.get("weat") else []),
+        directions=[bias["direction"]] if bias.get("direction") else [],
         compare=CompareItem(models=compare_models, k=int(get(state.COMPARE_K))) if len(compare_models) >= 2
         else None,
     )
+
+
+def remember_bias(corpus_id: str, model: Any, direction: Any, weat: Any) -> None:
+    """Keep the Bias page's current WEAT query and direction for the recipe (its widgets' values
+    are gone once the user leaves the page). One call from pages/4_Bias.py."""
+    entry: dict[str, Any] = {"corpus_id": corpus_id, "weat": None, "direction": None}
+    if weat is not None and weat.query is not None:
+        entry["weat"] = WeatItem(query=weat.query.to_dict(), models=(model.model_id,), templates=model.templates,
+                                 seed=weat.seed, n_permutations=weat.n_permutations)
+    if direction is not None:
+        spec = direction.spec
+        entry["direction"] = DirectionItem(
+            name=spec.name or direction.base.title, pairs=spec.pairs, neutral=spec.neutral, targets=spec.targets,
+            models=(model.model_id,), templates=model.templates, method=spec.method, c=spec.c,
+            baseline=spec.baseline, n_random=spec.n_random, pool_size=spec.pool_size, seed=spec.seed)
+    state.set(state.RECIPE_BIAS, entry)
 
 
 def _check_models(recipe: Recipe) -> None:
@@ -128,7 +149,7 @@ def render_recipe_panel(corpus_id: str | None, model_ids: tuple[str, ...]) -> No
             counts = recipe.counts()
             st.caption(f"Includes: {_counted(counts)}. "
                        "Saved axes and the Axes page's current axis, the query typed in each Search mode, "
-                       "the Map's method and the Compare page's models.")
+                       "the Bias page's WEAT and direction, the Map's method and the Compare page's models.")
             stem = _file_stem(res.corpus(corpus_id).name)
             st.download_button("Export analysis recipe", data=recipe.to_json(), file_name=f"{stem}.recipe.json",
                                mime="application/json", key=f"{KEY}_export",

@@ -294,7 +294,7 @@ def _direction(item: DirectionItem, model_id: str, store: Store, corpus: Corpus)
 
     embedder = _embedder(model_id, item.templates, store, corpus)
     spec = DirectionSpec(pairs=tuple(item.pairs), targets=tuple(item.targets), neutral=tuple(item.neutral),
-                         name=item.name, method=item.method, n_random=item.n_random, baseline=item.baseline,
+                         name=item.name, method=item.method, c=item.c, n_random=item.n_random, baseline=item.baseline,
                          pool_size=item.pool_size or default_pool_size(embedder.spec), seed=item.seed)
     return direction_report(embedder, spec), {}
 

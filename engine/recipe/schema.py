@@ -104,6 +104,7 @@ class DirectionItem:
     models: tuple[str, ...] = ()
     templates: tuple[str, ...] = ()
     method: str = "pca"
+    c: float = 1.0  # direct bias strictness: mean |cos|**c
     baseline: str = "random_pairs"
     n_random: int = 1_000
     pool_size: int = 0  # 0 = engine.bias.default_pool_size(model)
@@ -404,6 +405,7 @@ def _direction(r: _Reader) -> DirectionItem:
         neutral=r.get("neutral", lambda c: c.strings(5_000), ()), targets=r.get("targets", lambda c: c.strings(5_000), ()),
         models=r.get("models", _Reader.ids, ()), templates=r.get("templates", lambda c: c.strings(20), ()),
         method=r.get("method", lambda c: c.choice(("pca", "mean")), "pca"),
+        c=r.get("c", lambda c: c.number(0.1, 5.0), 1.0),
         baseline=r.get("baseline", lambda c: c.choice(("random_pairs", "random_unit")), "random_pairs"),
         n_random=r.get("n_random", lambda c: c.integer(10, 100_000), 1_000),
         pool_size=r.get("pool_size", lambda c: c.integer(0, 400_000), 0),

@@ -34,13 +34,15 @@ def test_recipe_exported_in_one_workspace_reproduces_rankings_weat_and_map_in_a_
     corpus, report = lee_news(limit=80)
     first, fresh = tmp_path / "first", tmp_path / "fresh"
     Store(first).save_corpus(corpus, report)
-    recipe_file = tmp_path / "recipe.json"
-    # the analysis in the first workspace: a saved axis (with a stability band), WEAT, a UMAP map
+    recipe_file, weat_file = tmp_path / "recipe.json", tmp_path / "weat.json"
+    weat_file.write_text(json.dumps({"x": ["rose", "tulip", "daisy"], "y": ["ant", "wasp", "flea"],
+                                     "a": ["love", "peace"], "b": ["filth", "agony"]}))
+    # the analysis in the first workspace: a saved axis (with a stability band), WEAT, a search, a UMAP map
     _cli_json(capsys, "--workspace", str(first), "axis", "rank", corpus.corpus_id, "--model", MODEL,
               "--positive", "police arrested the suspect", "court trial", "--negative", "cricket match", "sport",
               "--save", "crime vs sport", "--json")
     _cli_json(capsys, "--workspace", str(first), "recipe", "export", str(recipe_file), "--corpus", corpus.corpus_id,
-              "--models", MODEL, "--weat", "flowers_insects", "--search", "semantic:bushfires near Sydney",
+              "--models", MODEL, "--weat-query", str(weat_file), "--search", "semantic:bushfires near Sydney",
               "--band", "20", "--json")
     seen = _cli_json(capsys, "--workspace", str(first), "recipe", "run", str(recipe_file), "--coords", "--json")
 
