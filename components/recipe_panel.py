@@ -16,7 +16,7 @@ from typing import Any
 import streamlit as st
 
 from components import resources as res
-from components import state
+from components import state, visitor
 from components.feedback import escape_markdown, user_errors
 from engine.config import Settings
 from engine.errors import RecipeError
@@ -110,7 +110,7 @@ def _check_models(recipe: Recipe) -> None:
     from engine.visitors import allowed_model
 
     settings = Settings.from_env()
-    for model_id in recipe.model_ids:
+    for model_id in recipe.all_model_ids():
         allowed_model(model_id, settings)
 
 
@@ -118,7 +118,8 @@ def _run(recipe: Recipe, corpus: Any | None, title: str) -> None:
     from engine.report import build_report, summary_rows
 
     _check_models(recipe)
-    with st.status("Running the recipe…", expanded=True) as status:
+    with (st.status("Running the recipe…", expanded=True) as status,
+          visitor.heavy_job("Running the recipe", embedding=True)):
         run = run_recipe(recipe, store=res.store(), corpus=corpus, say=status.text)  # text: lines quote user input
         report = build_report(run, label_column=state.label_column(run.corpus.corpus_id), title=title)
         status.update(label=f"Done: {len(run.outcomes)} results on {escape_markdown(run.corpus.name)}", state="complete",

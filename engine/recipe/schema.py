@@ -149,6 +149,12 @@ class Recipe:
     def model_ids(self) -> tuple[str, ...]:
         return tuple(m.model_id for m in self.models)
 
+    def all_model_ids(self) -> tuple[str, ...]:
+        """Every model the recipe names (its models, and those a test, search or comparison names)."""
+        named = [*self.model_ids, *(m for item in (*self.weat, *self.directions, *self.searches) for m in item.models),
+                 *(self.compare.models if self.compare else ())]
+        return tuple(dict.fromkeys(named))
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: ``{"format", "version", ...}`` (tuples become lists)."""
         from dataclasses import asdict
