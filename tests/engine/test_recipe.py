@@ -2,6 +2,7 @@
 are refused with typed errors naming the field."""
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -47,7 +48,10 @@ def test_recipe_exported_in_one_workspace_reproduces_rankings_weat_and_map_in_a_
     seen = _cli_json(capsys, "--workspace", str(first), "recipe", "run", str(recipe_file), "--coords", "--json")
 
     Store(fresh).save_corpus(corpus, report)  # the same file ingested on another machine
-    redone = _cli_json(capsys, "--workspace", str(fresh), "recipe", "run", str(recipe_file), "--coords", "--json")
+    report = tmp_path / "report.html"
+    redone = _cli_json(capsys, "--workspace", str(fresh), "recipe", "run", str(recipe_file), "--coords",
+                       "--report", str(report), "--json")
+    assert redone["report"] == str(report) and "Content-Security-Policy" in report.read_text()
 
     assert redone["corpus"]["match"] == "same corpus" and not any("error" in r for r in redone["results"])
     (axis_a,), (axis_b,) = _by_kind(seen, "axis"), _by_kind(redone, "axis")
@@ -85,6 +89,21 @@ def test_recipe_runs_its_recipes_on_another_corpus(store, small_corpus, embedded
     keyword, similar = run.of("search")
     assert keyword.error is None and all("fire" in t.lower() for t in keyword.value.hits["text"].to_list())
     assert similar.error is not None and "no-such-id" in similar.error  # one entry fails; the others ran
+
+
+def test_stored_recipe_has_a_content_id_and_reads_back_validated(store, small_corpus):
+    from engine.recipe import corpus_ref, load_recipe, save_recipe
+
+    recipe = Recipe(corpus=corpus_ref(store, small_corpus.corpus_id), models=(ModelRef(MODEL),),
+                    searches=(SearchItem("keyword", "fire"),), created="2026-01-01")
+    key = save_recipe(store, recipe)
+    assert save_recipe(store, dataclasses.replace(recipe, created="2027-01-01")) == key  # the content is the id
+    assert load_recipe(store, small_corpus.corpus_id, key) == recipe
+    other = save_recipe(store, Recipe(corpus=recipe.corpus, models=recipe.models, searches=(SearchItem("keyword", "vote"),)))
+    assert other != key
+    for bad in ("../../etc/passwd", "0" * 16):
+        with pytest.raises(RecipeError):
+            load_recipe(store, small_corpus.corpus_id, bad)
 
 
 def _valid() -> dict:
