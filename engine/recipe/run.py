@@ -310,9 +310,9 @@ def _search(item: SearchItem, model_id: str, store: Store, corpus: Corpus, embed
 
 def _compare(item: CompareItem, store: Store, corpus: Corpus, embeddings: dict) -> tuple[Any, dict[str, Any]]:
     from engine.compare import compare_models
-    from engine.embed import load_embeddings
+    from engine.embed import embed_corpus
 
-    chosen = {m: embeddings.get(m) or load_embeddings(corpus.corpus_id, m, store=store) for m in item.models}
+    chosen = {m: embeddings.get(m) or embed_corpus(corpus, m, store=store).embeddings for m in item.models}
     return compare_models(store, corpus, chosen, k=item.k, seed=item.seed), {}
 
 

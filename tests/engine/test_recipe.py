@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from engine.cli import main
 from engine.errors import RecipeError
-from engine.recipe import (AxisItem, CorpusRef, ModelRef, ProjectionItem, Recipe, SearchItem, WeatItem, parse_recipe,
+from engine.recipe import (AxisItem, CompareItem, CorpusRef, ModelRef, ProjectionItem, Recipe, SearchItem, WeatItem, parse_recipe,
                            run_recipe)
 
 MODEL = "minilm-l3"
@@ -79,6 +79,7 @@ def test_recipe_runs_its_recipes_on_another_corpus(store, small_corpus, embedded
         axes=(AxisItem("fire", {"method": "poles", "positive": ["bushfire", "flames"], "negative": ["election"]},
                        band_resamples=0),),
         searches=(SearchItem("keyword", "fire"), SearchItem("similar", "no-such-id")),
+        compare=CompareItem(models=(MODEL, "tfidf-svd"), k=10),
     )
     with pytest.raises(RecipeError, match="not in this workspace"):
         run_recipe(recipe, store=store)
@@ -89,6 +90,15 @@ def test_recipe_runs_its_recipes_on_another_corpus(store, small_corpus, embedded
     keyword, similar = run.of("search")
     assert keyword.error is None and all("fire" in t.lower() for t in keyword.value.hits["text"].to_list())
     assert similar.error is not None and "no-such-id" in similar.error  # one entry fails; the others ran
+    (compare,) = run.of("compare")
+    pair = compare.value.pairs[0]
+    assert compare.error is None and pair["mean_jaccard"] > pair["chance_jaccard"]
+    from engine.report import build_report
+
+    markdown = build_report(run).markdown()
+    for section in ("## Map", "## Axis rankings", "## Searches", "## Model comparison", "## Recipe"):
+        assert section in markdown
+    assert "no\\-such\\-id" in markdown or "no\-such\-id" in markdown  # the failed entry is reported, escaped
 
 
 def test_stored_recipe_has_a_content_id_and_reads_back_validated(store, small_corpus):
