@@ -9,7 +9,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from components import home_view, sidebar, state, visitor
+from components import home_view, recipe_panel, sidebar, state, visitor
 from components import resources as res
 from components.feedback import escape_markdown, user_errors
 from engine.demo import DEFAULT_DEMO_ID, DEMOS
@@ -71,6 +71,8 @@ embedded = res.embedded_model_ids(corpus_id)
 if not embedded:
     st.info("Embed the corpus with at least one model to open the pages below.")
 home_view.render_page_links(Path(__file__).parent / "pages", enabled=bool(embedded))
+
+recipe_panel.render_recipe_panel(corpus_id, model_ids)  # issue 14: recipes and reports
 
 with st.expander("Workspace: stored corpora", expanded=False):
     with user_errors(stop=False):

@@ -2,32 +2,13 @@
 from __future__ import annotations
 
 import contextlib
-import re
 import time
 from collections.abc import Callable, Iterator
 
 import streamlit as st
 
 from engine.errors import EmbedscapeError
-
-
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
-# remark-gfm turns bare ``http://…``, ``www.…`` and ``a@b.c`` into links *after* backslash escapes
-# are resolved (its transform searches the plain text), so escaping cannot stop it: an invisible
-# WORD JOINER (U+2060) inside ``://``, ``www.`` and before ``@`` breaks its patterns instead.
-_AUTOLINK_BREAK = re.compile(r"(?=://)|(?<=[wW]{3})(?=\.)|(?=@)")
-WORD_JOINER = "\u2060"
-
-
-def escape_markdown(text: object) -> str:
-    """``text`` with every Markdown/LaTeX control character backslash-escaped.
-
-    For st.markdown/st.caption/st.error of anything that may quote user text (queries, words,
-    file names). Streamlit already refuses raw HTML without ``unsafe_allow_html``; this also keeps
-    ``\\bfires?\\b`` intact and stops ``![](…)`` from loading an image. Bare URLs and e-mail
-    addresses are not made clickable (see ``_AUTOLINK_BREAK``).
-    """
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", _AUTOLINK_BREAK.sub(WORD_JOINER, str(text)))
+from engine.markup import WORD_JOINER, escape_markdown  # noqa: F401 - the app's escaping lives in the engine
 
 
 @contextlib.contextmanager

@@ -57,6 +57,9 @@ COMPARE_SELECTION: Final = "compare_selection"  # dict(corpus_id, rows: list[int
 #   points selected in one aligned map, highlighted in all of them
 
 # -- home page -------------------------------------------------------------------------------------
+# Recipes and reports (components/recipe_panel.py)
+RECIPE_BIAS: Final = "recipe_bias"  # dict(corpus_id, weat: WeatItem | None, direction: DirectionItem | None): the Bias page's tests
+RECIPE_LAST_RUN: Final = "recipe_last_run"  # dict(corpus_id, title, rows, notes, html, markdown) | None: the last recipe run or report
 LAST_INGEST: Final = "last_ingest"  # dict: the latest ingest report, shown on the home page
 LAST_EMBED: Final = "last_embed"  # list[dict]: the latest embed summaries (one per model, each with its corpus_id)
 
@@ -90,6 +93,8 @@ _DEFAULTS: Final[dict[str, Any]] = {
     COMPARE_ITEM: None,
     COMPARE_FOCUS_SEEN: None,
     COMPARE_SELECTION: None,
+    RECIPE_BIAS: None,
+    RECIPE_LAST_RUN: None,
 }
 
 

@@ -73,3 +73,9 @@ class ExpressionError(SearchError, AxisError):
     area's handler catches it)."""
 
     exit_code = 7
+
+
+class RecipeError(EmbedscapeError):
+    """An analysis recipe file cannot be read, or does not fit this workspace."""
+
+    exit_code = 10

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import bias_tabs, sidebar
+from components import bias_tabs, recipe_panel, sidebar
 from components.feedback import user_errors
 
 st.set_page_config(page_title="Bias · Embedscape", layout="wide")
@@ -41,6 +41,7 @@ with tab_debias, user_errors(stop=False):
 
 with waiting, user_errors():
     bias_tabs.prepare_words(model, bias_tabs.words_needed(direction, weat, debias))
+recipe_panel.remember_bias(corpus_id, model, direction, weat)  # issue 14: the recipe keeps this page's tests
 
 if weat is not None:
     with tab_weat, user_errors(stop=False):

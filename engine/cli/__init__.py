@@ -6,7 +6,7 @@ Each area registers its subcommands from its own module (``engine/cli/<area>.py`
 * ``--json`` prints one JSON document on stdout (and nothing else there); human output otherwise.
 * Progress goes to stderr.
 * Exit codes: 0 ok, 2 usage, 3 corpus error, 4 model error, 5 store error (not found), 6-9 other
-  engine errors (see ``engine.errors``), 130 cancelled/interrupted, 1 anything unexpected.
+  engine errors, 10 recipe (see ``engine.errors``), 130 cancelled/interrupted, 1 anything unexpected.
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from engine.errors import EmbedscapeError
 # One module per area; each adds its name here.
 COMMAND_MODULES: tuple[str, ...] = ("engine.cli.core", "engine.cli.project", "engine.cli.search", "engine.cli.bias", "engine.cli.axes",
                                     "engine.cli.compare", "engine.cli.geometry",
-                                     "engine.cli.check")
+                                     "engine.cli.check", "engine.cli.recipe")
 
 
 def build_parser() -> argparse.ArgumentParser:

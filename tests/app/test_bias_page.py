@@ -53,6 +53,10 @@ def test_gender_direction_weat_and_corpus_ranking_with_glove(glove_words):
     assert list(top["rank"]) == sorted(top["rank"]) and top["rank"].iloc[0] == 1
     assert list(top["score"]) == sorted(top["score"], reverse=True) and top["score"].iloc[0] > 0 > bottom["score"].iloc[0]
     assert not at.error
+    # issue 14: the page's WEAT and direction are kept for the Home page's recipe (its widgets are gone later)
+    kept = at.session_state[state.RECIPE_BIAS]
+    assert kept["corpus_id"] == glove_words.corpus_id and kept["weat"].models == kept["direction"].models == ("glove-50d",)
+    assert kept["weat"].query["names"][:2] == ["flowers", "insects"] and len(kept["direction"].pairs) >= 5
     # hand the direction's corpus scores to the Map as a colour: the Map opens, coloured by them
     at.button(key="bias_to_map").click().run()
     assert not at.exception, at.exception
