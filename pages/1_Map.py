@@ -7,10 +7,12 @@ import streamlit as st
 from components import map_view, sidebar, state
 from components import resources as res
 from components.feedback import escape_markdown, user_errors
+from components.map_layers import label_layers
 from engine.cluster import ClusterSpec
 from engine.config import MAP_3D_POINT_CAP
 from engine.project import ProjectionSpec, display_rows
 
+MAP_VIEWPORT = (760, 640)  # the canvas's CSS px at zoom 1 in the wide layout; zoom labels are placed for it
 st.set_page_config(page_title="Map · Embedscape", layout="wide")
 corpus_id, model_ids = sidebar.sidebar_context()
 corpus_id, model_ids = sidebar.require_embedded(corpus_id, model_ids)
@@ -120,10 +122,15 @@ def map_section(corpus_id: str, model_id: str, spec: ProjectionSpec, cluster_spe
         focus = state.get(state.FOCUS_ITEM)
         focus_row = map_view.row_of_id(corpus, focus["id"]) if focus and focus.get("corpus_id") == corpus_id else None
         cap = int(chosen("point_cap")) if spec.dims == 2 else min(int(chosen("point_cap")), MAP_3D_POINT_CAP)
-        rows = display_rows(projection, clustering.labels, cap=cap, keep=hit_rows)
+        layers = label_layers(corpus_id, model_id, spec, viewport=MAP_VIEWPORT, point_cap=cap, keep=hit_rows) \
+            if spec.dims == 2 else {"labels": None, "density": None, "rows": None}
+        rows = layers["rows"] if layers["rows"] is not None else display_rows(projection, clustering.labels, cap=cap,
+                                                                             keep=hit_rows)
         coloring = map_view.coloring(color_by, corpus=corpus, clustering=clustering, color_scores=color_scores)
         drawing = {"color": coloring, "labels": labels, "rows": rows, "highlight": hit_rows, "focus": focus_row,
                    "clustering": clustering if color_by == map_view.CLUSTER else None}
+        canvas_layers = {"label_levels": layers["labels"] if (layers["labels"] or {}).get("levels") else None,
+                         "density": layers["density"]}
         if hit_rows:
             hits_col.caption(f"Red rings: {len(hit_rows):,} search hits for “{escape_markdown(hits.get('query', ''))}”.")
             if hits_col.button("Clear hits", key="map_clear_hits", help="Stop highlighting the search hits."):
@@ -134,7 +141,7 @@ def map_section(corpus_id: str, model_id: str, spec: ProjectionSpec, cluster_spe
         with map_col:
             if spec.dims == 2:
                 map_view.render_canvas(
-                    map_view.map_payload(projection, corpus.texts, **drawing), corpus=corpus, model_id=model_id,
+                    map_view.map_payload(projection, corpus.texts, **drawing, **canvas_layers), corpus=corpus, model_id=model_id,
                     key="map_chart", hover=partial(map_view.plain_hover, texts=corpus.texts, labels=labels,
                                                    color=coloring))
             else:
