@@ -248,6 +248,25 @@ def clusters(corpus_id: str, model_id: str, spec: Any, projection_spec: Any) -> 
         return cluster_embeddings(vectors, texts, projection=layout, **spec.kwargs(), store=store())
 
 
+@st.cache_resource(show_spinner=False, max_entries=8, ttl=_TTL)
+def _curated_clustering(corpus_id: str, name: str, stamp: str) -> Any:
+    from engine.curation import to_clustering
+    from engine.itemsets import load_named_clustering
+
+    named = load_named_clustering(store(), corpus_id, name)
+    with jobs.heavy("Naming the curated clusters"):
+        return to_clustering(named, embeddings(corpus_id, named.model_id), corpus(corpus_id).texts)
+
+
+def curated_clustering(corpus_id: str, name: str) -> Any:
+    """A stored named clustering (engine.itemsets) drawn as an engine.cluster.Clustering; keyed by
+    the visitor's scope and the file's modification time, so a curation step shows at once."""
+    from engine.itemsets import clustering_stamp
+
+    scope = getattr(store(), "key", "")  # demo mode: visitors may name their clusterings alike
+    return _curated_clustering(corpus_id, name, f"{scope}:{clustering_stamp(store(), corpus_id, name)}")
+
+
 @st.cache_data(show_spinner=False, max_entries=256, ttl=_TTL)
 def neighbors(corpus_id: str, model_id: str, row: int, k: int) -> tuple[list[int], list[float]]:
     """Exact cosine neighbours of one row in the full embedding space: (rows, similarities)."""

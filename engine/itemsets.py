@@ -36,7 +36,6 @@ import contextlib
 import datetime as dt
 import fcntl
 import hashlib
-import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -285,6 +284,15 @@ def list_named_clusterings(store: Store, corpus_id: str) -> list[dict[str, Any]]
     return sorted(out, key=lambda row: row["updated"], reverse=True)
 
 
+def clustering_stamp(store: Store, corpus_id: str, name: str) -> str:
+    """Changes whenever the stored clustering does (its file's modification time; "" if absent)."""
+    path = store.artifact_path(corpus_id, CLUSTERINGS_NAMESPACE, clustering_key(str(name)), ".json")
+    try:
+        return str(path.stat().st_mtime_ns)
+    except OSError:
+        return ""
+
+
 def delete_named_clustering(store: Store, corpus_id: str, name: str) -> None:
     with _locked(store, corpus_id, CLUSTERINGS_NAMESPACE):
         store.delete_artifact(corpus_id, CLUSTERINGS_NAMESPACE, clustering_key(name))
@@ -366,6 +374,3 @@ def member_rows(corpus: Corpus, ids: Iterable[str]) -> np.ndarray:
     """Row numbers of ``ids`` in the corpus (unknown ids skipped), ascending."""
     return np.flatnonzero(corpus.frame[ID_COLUMN].is_in(list(ids)).to_numpy())
 
-
-def dumps(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False)

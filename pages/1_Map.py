@@ -3,7 +3,7 @@ import time
 
 import streamlit as st
 
-from components import map_view, sidebar, state
+from components import cluster_curation, map_view, sidebar, state, tag_picker
 from components import resources as res
 from components.feedback import escape_markdown, user_errors
 from engine.cluster import ClusterSpec
@@ -19,7 +19,7 @@ with user_errors():
     labels = res.item_labels(corpus_id, state.label_column(corpus_id))
     map_view.map_model(corpus_id, model_ids)  # this corpus's own choice, else the sidebar's first model
     color_scores = state.get(state.COLOR_SCORES)
-    color_choices = map_view.color_options(corpus, color_scores)
+    color_choices = tag_picker.color_options(corpus_id, map_view.color_options(corpus, color_scores))
     if state.get(state.MAP_COLOR) not in color_choices:
         state.set(state.MAP_COLOR, map_view.CLUSTER)
 
@@ -103,14 +103,14 @@ with user_errors():
                           "so it opens at once next time.", state="complete", expanded=False)
     projection = res.projection(corpus_id, model_id, spec)
     with st.spinner("Clustering…"):
-        clustering = res.clusters(corpus_id, model_id, cluster_spec, spec)
+        clustering = cluster_curation.shown_clustering(corpus_id, model_id, res.clusters(corpus_id, model_id, cluster_spec, spec))
 
     hits = state.get(state.SEARCH_HITS)
     hit_rows = map_view.rows_of_ids(corpus, hits["ids"]) if hits and hits.get("corpus_id") == corpus_id else []
     focus = state.get(state.FOCUS_ITEM)
     focus_row = map_view.row_of_id(corpus, focus["id"]) if focus and focus.get("corpus_id") == corpus_id else None
     rows = display_rows(projection, clustering.labels, cap=int(chosen("point_cap")), keep=hit_rows)
-    coloring = map_view.coloring(color_by, corpus=corpus, clustering=clustering, color_scores=color_scores)
+    coloring = tag_picker.coloring(color_by, corpus) or map_view.coloring(color_by, corpus=corpus, clustering=clustering, color_scores=color_scores)
     figure = map_view.map_chart(projection, corpus.texts, labels=labels, color=coloring, rows=rows,
                                 clustering=clustering if color_by == map_view.CLUSTER else None,
                                 highlight=hit_rows, focus=focus_row)
@@ -141,8 +141,11 @@ with user_errors():
     if selection and selection.get("corpus_id") == corpus_id:
         map_view.render_selection_panel(corpus, map_view.rows_of_ids(corpus, selection["ids"]),
                                         clustering=clustering, labels=labels)
+        tag_picker.tag_picker(corpus_id, selection["ids"], key="map_selection_tags", what="selected items")
 
     with st.expander(f"Clusters · {len(clustering.clusters)} found ({clustering.method} on {clustering.space})"):
         st.dataframe(map_view.cluster_overview(clustering, corpus), hide_index=True, width="stretch",
                      key="map_cluster_table")
+    cluster_curation.curation_panel(corpus, model_id, clustering)
+    tag_picker.tags_panel(corpus_id, clustering=clustering)
     map_view.render_exports(figure, name=f"embedscape-map-{model_id}-{projection.method}")
