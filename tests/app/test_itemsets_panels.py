@@ -1,0 +1,94 @@
+"""AppTest of tags and cluster curation: tag a map selection, colour by tag, curate clusters, filter
+by tag and save the tagged items as a corpus (on a corpus of its own, so other tests see no tags)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from components import state
+from engine import itemsets
+from tests.app.pages import open_page
+from tests.conftest import SMALL_MODEL
+
+HOSTILE = "<b>=1+1</b> **x**"
+
+
+@pytest.fixture(scope="module")
+def tag_corpus(store, embedded):
+    from engine.demo import lee_news
+
+    corpus, report = lee_news(limit=90)
+    corpus = corpus.__class__(**{**{f: getattr(corpus, f) for f in corpus.__dataclass_fields__},
+                                 "name": "tagging corpus"})
+    store.save_corpus(corpus, report)
+    embedded(corpus, SMALL_MODEL)
+    return corpus
+
+
+def _figure(at) -> dict:
+    (chart,) = at.get("plotly_chart")
+    return json.loads(chart.proto.spec)
+
+
+def _map(corpus, **extra):
+    return open_page("pages/1_Map.py", corpus.corpus_id, (SMALL_MODEL,), **{state.MAP_METHOD: "pca", **extra})
+
+
+def test_tag_a_map_selection_colour_by_it_and_curate_clusters(tag_corpus, store):
+    ids = tag_corpus.ids[:12]
+    # AppTest cannot type a new option into a selectbox (accept_new_options): the tag exists on one item
+    itemsets.tag_items(store, tag_corpus.corpus_id, HOSTILE, [tag_corpus.ids[50]])
+    at = _map(tag_corpus, **{state.SELECTION: {"corpus_id": tag_corpus.corpus_id, "model_id": SMALL_MODEL,
+                                                "ids": ids, "source": "map"}})
+    at.selectbox(key="map_selection_tags_name").set_value(HOSTILE).run()
+    at.button(key="map_selection_tags_tag").click().run()
+    assert not at.exception, at.exception
+    assert itemsets.load_tags(store, tag_corpus.corpus_id) == {HOSTILE: (tag_corpus.ids[50], *ids)}
+    assert any("Tagged 12 items" in s.value for s in at.success)
+
+    color = at.selectbox(key="_w_" + state.MAP_COLOR)
+    assert "Tags" in color.options
+    color.set_value("Tags").run()
+    names = {trace.get("name") for trace in _figure(at)["data"]}
+    assert "&lt;b&gt;=1+1&lt;/b&gt; **x**" in names and "no value" in names  # escaped for plotly, never markup
+    drawn = [r for trace in _figure(at)["data"] if trace.get("name", "").startswith("&lt;b&gt;")
+             for r in trace["customdata"]]
+    assert sorted(drawn) == [*range(12), 50]
+
+    at.selectbox(key="_w_" + state.MAP_COLOR).set_value("Cluster").run()
+    at.text_input(key="curate_save_name").input("reviewed topics").run()
+    at.button(key="curate_save").click().run()
+    assert not at.exception, at.exception
+    named = itemsets.load_named_clustering(store, tag_corpus.corpus_id, "reviewed topics")
+    assert at.session_state[state.MAP_CURATED][tag_corpus.corpus_id] == "reviewed topics"
+    first, second = named.clusters[:2]
+    at.selectbox(key="curate_rename_cluster").set_value(first).run()
+    at.text_input(key="curate_rename_name").input(HOSTILE).run()
+    at.button(key="curate_rename").click().run()
+    at.selectbox(key="curate_merge_keep").set_value(first).run()
+    at.selectbox(key="curate_merge_absorb").set_value(second).run()
+    at.button(key="curate_merge").click().run()
+    assert not at.exception, at.exception
+    stored = itemsets.load_named_clustering(store, tag_corpus.corpus_id, "reviewed topics")
+    assert [s["op"] for s in stored.steps] == ["rename", "merge"]
+    assert stored.names[first] == HOSTILE and second not in stored.clusters
+    # the map's legend and cluster table show the curated name
+    legend = {trace.get("name") for trace in _figure(at)["data"]}
+    assert "&lt;b&gt;=1+1&lt;/b&gt; **x**" in legend
+    table = next(df.value for df in at.dataframe if "label" in df.value.columns)
+    assert HOSTILE in table["label"].to_list()
+
+
+def test_filter_by_tag_and_save_the_tagged_items_as_a_corpus(tag_corpus, store):
+    itemsets.tag_items(store, tag_corpus.corpus_id, "keep me", tag_corpus.ids[20:35])
+    at = open_page("pages/2_Search.py", tag_corpus.corpus_id, (SMALL_MODEL,))
+    at.multiselect(key="search_filter_tags").set_value(["keep me"]).run()
+    assert any("Keeps 15 of 90 items" in t.value for t in at.text)
+    at.text_input(key="search_filter_subset_name").input("kept subset").run()
+    at.button(key="search_filter_subset_save").click().run()
+    assert not at.exception, at.exception
+    (subset,) = [m for m in store.list_corpora() if m["name"] == "kept subset"]
+    assert subset["n_rows"] == 15 and subset["provenance"]["parent"] == tag_corpus.corpus_id
+    assert SMALL_MODEL in subset["embeddings"]
+    store.delete_corpus(subset["corpus_id"])
