@@ -69,7 +69,7 @@ def tag_picker(corpus_id: str, ids: Sequence[str], *, key: str, what: str = "ite
     tags = _tags(corpus_id)
     name_col, tag_col, untag_col = st.columns([4, 1.3, 1.3], vertical_alignment="bottom")
     name_col.selectbox(
-        f"Tag these {len(ids):,} {what}", options=list(tags), index=None, accept_new_options=True,
+        f"Tag these {len(ids):,} {escape_markdown(what)}", options=list(tags), index=None, accept_new_options=True,
         placeholder="pick a tag or type a new one", key=f"{key}_name",
         help="Tags are your own named sets of items, kept with this corpus: they colour the map, filter "
              "every page and export with the corpus. An item can carry several tags.")
@@ -83,16 +83,18 @@ def tag_picker(corpus_id: str, ids: Sequence[str], *, key: str, what: str = "ite
 
 def axis_end_picker(corpus: Corpus, scores: np.ndarray, n: int, *, key: str,
                     ends: tuple[str, str] = ("top", "bottom")) -> None:
-    """Tag the ``n`` items at one end of an axis (``scores``: (n_items,) with NaN for unranked)."""
+    """Tag the ``n`` items at one end of an axis (``scores``: (n_items,) with NaN for unranked;
+    ``ends``: the names of the high and the low end, e.g. the axis's pole labels)."""
     scores = np.asarray(scores, dtype=np.float64)
     finite = np.flatnonzero(np.isfinite(scores))
     if finite.size == 0:
         return
-    end = st.radio("Tag which end", ends, horizontal=True, key=f"{key}_end",
-                   help="The items listed at that end of the axis (Items per end).")
-    order = finite[np.lexsort((finite, -scores[finite]))]  # ties by row
-    rows = order[:n] if end == ends[0] else order[::-1][:n]
-    tag_picker(corpus.corpus_id, [corpus.ids[int(r)] for r in rows], key=key, what=f"items at the {end} end")
+    high = st.radio("Tag the items toward", (True, False), format_func=lambda h: ends[0] if h else ends[1],
+                    horizontal=True, key=f"{key}_end", help="The items listed at that end of the axis (Items per end).")
+    order = finite[np.lexsort((finite, -scores[finite]))]  # highest first, ties by row
+    rows = order[:n] if high else order[::-1][:n]
+    tag_picker(corpus.corpus_id, [corpus.ids[int(r)] for r in rows], key=key,
+               what=f"items toward {ends[0] if high else ends[1]}")
 
 
 # -- the map ----------------------------------------------------------------------------------------

@@ -31,7 +31,8 @@ with user_errors():
     axes_view.render_axis_summary(res.axis_fit(corpus_id, model_id, recipe_json),
                                   model_label=axes_view.model_label(model_id))
     ranking, n_show = axes_view.render_ranking(corpus_id, model_id, recipe_json)
-    tag_picker.axis_end_picker(corpus, ranking.scores, n_show, key="axes_tags")
+    axis = res.axis_fit(corpus_id, model_id, recipe_json).axis
+    tag_picker.axis_end_picker(corpus, ranking.scores, n_show, key="axes_tags", ends=(axis.positive_label, axis.negative_label))
     st.divider()
     axes_view.render_rankability(corpus_id, model_id, recipe_json)
     st.divider()

@@ -92,3 +92,20 @@ def test_filter_by_tag_and_save_the_tagged_items_as_a_corpus(tag_corpus, store):
     assert subset["n_rows"] == 15 and subset["provenance"]["parent"] == tag_corpus.corpus_id
     assert SMALL_MODEL in subset["embeddings"]
     store.delete_corpus(subset["corpus_id"])
+
+
+def test_tag_the_low_end_of_an_axis(tag_corpus, store):
+    from engine.axes import PolesRecipe
+
+    itemsets.tag_items(store, tag_corpus.corpus_id, "low end", [tag_corpus.ids[0]])
+    recipe = PolesRecipe(positive=("fire", "bushfire"), negative=("cricket", "match"))
+    at = open_page("pages/3_Axes.py", tag_corpus.corpus_id, (SMALL_MODEL,), **{state.AXES_RECIPE: recipe})
+    at.radio(key="axes_tags_end").set_value(False).run()
+    at.selectbox(key="axes_tags_name").set_value("low end").run()
+    at.button(key="axes_tags_tag").click().run()
+    assert not at.exception, at.exception
+    ranked = at.dataframe  # the two ranked ends: the second lists the low end, lowest first
+    low_texts = [df.value for df in ranked if "text" in df.value.columns][1]["text"].to_list()
+    tagged = itemsets.load_tags(store, tag_corpus.corpus_id)["low end"]
+    rows = [tag_corpus.ids.index(i) for i in tagged[1:]]
+    assert len(rows) == len(low_texts) and {tag_corpus.texts[r] for r in rows} == set(low_texts)
