@@ -109,3 +109,28 @@ def test_tag_the_low_end_of_an_axis(tag_corpus, store):
     tagged = itemsets.load_tags(store, tag_corpus.corpus_id)["low end"]
     rows = [tag_corpus.ids.index(i) for i in tagged[1:]]
     assert len(rows) == len(low_texts) and {tag_corpus.texts[r] for r in rows} == set(low_texts)
+
+
+def test_markdown_tag_and_cluster_names_reach_no_label_as_markup(tag_corpus, store):
+    from engine import curation
+    from engine.cluster import cluster_embeddings
+    from engine.embed import load_embeddings
+    from tests.app.test_no_markup import BEACON, _markup
+
+    itemsets.tag_items(store, tag_corpus.corpus_id, BEACON, tag_corpus.ids[:5])
+    computed = cluster_embeddings(load_embeddings(tag_corpus.corpus_id, SMALL_MODEL, store=store), tag_corpus.texts,
+                                  method="kmeans", space="embedding", n_clusters=3, seed=0)
+    named = curation.rename_cluster(curation.from_clustering(computed, BEACON), computed.clusters[0].cluster, BEACON)
+    itemsets.save_named_clustering(store, named)
+    at = _map(tag_corpus, **{state.MAP_CURATED: {tag_corpus.corpus_id: BEACON},
+                             state.SELECTION: {"corpus_id": tag_corpus.corpus_id, "model_id": SMALL_MODEL,
+                                               "ids": tag_corpus.ids[:3], "source": "map"}})
+    at.selectbox(key="map_selection_tags_name").set_value(BEACON).run()
+    at.button(key="map_selection_tags_tag").click().run()
+    quoting = [s for s in _markup(at) if "beacon" in s]
+    assert quoting  # the tagging notice quotes the tag
+    at.selectbox(key="curate_move_to").set_value(computed.clusters[0].cluster).run()
+    assert not at.exception, at.exception
+    assert any(BEACON in option for option in at.selectbox(key="curate_rename_cluster").options)
+    quoting += [s for s in _markup(at) if "beacon" in s]
+    assert not any("![" in s or "](" in s for s in quoting), quoting
