@@ -25,7 +25,14 @@ from typing import Any
 
 import numpy as np
 
-from engine.cluster import NOISE, ClusterInfo, Clustering, _central_rows, cluster_embeddings, cluster_keywords
+from engine.cluster import (
+    NOISE,
+    ClusterInfo,
+    Clustering,
+    _central_rows,
+    cluster_embeddings,
+    cluster_keywords,
+)
 from engine.itemsets import ItemSetError, NamedClustering, check_name, now
 from engine.types import Embeddings
 

@@ -34,9 +34,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
 import hashlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -45,6 +44,7 @@ import polars as pl
 
 from engine.errors import StoreError
 from engine.filters import Filter, FilterError, ItemSet
+from engine.locks import folder_lock
 from engine.store import Store, write_json_atomic
 from engine.types import ID_COLUMN, Corpus
 
@@ -79,18 +79,10 @@ def check_name(name: object, what: str = "tag") -> str:
     return text
 
 
-@contextlib.contextmanager
-def _locked(store: Store, corpus_id: str, namespace: str) -> Iterator[None]:
+def _locked(store: Store, corpus_id: str, namespace: str) -> contextlib.AbstractContextManager[None]:
     """An exclusive flock on the namespace's folder (where the store puts this corpus's sets)."""
     store.manifest(corpus_id)  # raises StoreError unless the corpus is in this store's scope
-    directory = store.artifact_path(corpus_id, namespace, "lock", ".json").parent
-    directory.mkdir(parents=True, exist_ok=True)
-    with open(directory / ".lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return folder_lock(store.artifact_path(corpus_id, namespace, "lock", ".json").parent)
 
 
 # -- tags ---------------------------------------------------------------------------------------------
@@ -232,7 +224,7 @@ class NamedClustering:
                 "steps": list(self.steps), "created": self.created, "updated": self.updated}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "NamedClustering":
+    def from_dict(cls, data: dict[str, Any]) -> NamedClustering:
         try:
             return cls(name=str(data["name"]), corpus_id=str(data["corpus_id"]), model_id=str(data["model_id"]),
                        labels=np.asarray(data["labels"], dtype=np.int32),

@@ -34,7 +34,14 @@ import numpy as np
 
 from engine.corpus import content_hash, texts_hash
 from engine.filters import Filter
-from engine.itemsets import ItemSetError, check_name, load_tags, now, resolve_filter, tag_items
+from engine.itemsets import (
+    ItemSetError,
+    check_name,
+    load_tags,
+    now,
+    resolve_filter,
+    tag_items,
+)
 from engine.store import Store, write_json_atomic, write_npy_atomic
 from engine.types import Corpus, IngestReport
 
