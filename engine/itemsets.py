@@ -362,6 +362,12 @@ def resolve_filter(store: Store, corpus: Corpus, value: Filter) -> Filter:
     return Filter(value.conditions, tuple(resolve_item_set(store, corpus, s) for s in value.item_sets))
 
 
+def link_form(value: Filter) -> Filter:
+    """The filter with the ids of stored-set references dropped (short enough for a link or a recipe);
+    :func:`resolve_filter` fills them again from the store."""
+    return Filter(value.conditions, tuple(replace(s, ids=()) if s.ref else s for s in value.item_sets))
+
+
 def member_rows(corpus: Corpus, ids: Iterable[str]) -> np.ndarray:
     """Row numbers of ``ids`` in the corpus (unknown ids skipped), ascending."""
     return np.flatnonzero(corpus.frame[ID_COLUMN].is_in(list(ids)).to_numpy())

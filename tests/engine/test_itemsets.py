@@ -22,6 +22,7 @@ from engine.itemsets import (
     curated_names,
     delete_tag,
     export_frame,
+    link_form,
     list_named_clusterings,
     load_named_clustering,
     load_tags,
@@ -99,6 +100,9 @@ def test_tags_and_clusters_plug_into_the_filter_model(pets):
     assert resolve_filter(store, corpus, bare).mask(corpus).tolist() == [True, True, False, True]
     round_trip = Filter.from_json(value.to_json())
     assert round_trip.item_sets[0].ref == ("tag", "loud")
+    short = Filter.from_json(link_form(value).to_json())
+    assert short.item_sets[0].ids == () and len(link_form(value).to_json()) < len(value.to_json())
+    assert resolve_filter(store, corpus, short).mask(corpus).tolist() == [True, True, False, False]  # legs 4 and loud
     delete_tag(store, corpus.corpus_id, "loud")
     with pytest.raises(ItemSetError, match="No tag 'loud'"):
         resolve_filter(store, corpus, bare)
@@ -250,3 +254,17 @@ def test_subset_reuses_the_parents_vectors_without_encoding(small_corpus, small_
     assert load_tags(store, subset.corpus_id) == {"picked": tuple(small_corpus.ids[10:60])}
     with pytest.raises(ItemSetError, match="keeps no item"):
         save_subset(store, small_corpus.corpus_id, Filter(item_sets=(ItemSet("none", ()),)), name="empty")
+
+
+def test_a_visitor_saves_a_subset_of_a_demo_corpus_in_their_own_area(pets):
+    from engine.subsets import save_subset
+    from engine.visitors import new_token
+
+    store, corpus = pets  # in the shared area: a demo corpus
+    alice, bob = store.for_visitor(new_token()), store.for_visitor(new_token())
+    tag_items(alice, corpus.corpus_id, "four legs", ["0", "1", "2"])
+    subset, _ = save_subset(alice, corpus.corpus_id, Filter(item_sets=(ItemSet("x", (), ref=("tag", "four legs")),)),
+                            name="alice's quadrupeds")
+    assert [m["name"] for m in alice.own_corpora()] == ["alice's quadrupeds"]
+    assert bob.own_corpora() == [] and not store.has_corpus(subset.corpus_id)
+    assert load_tags(alice, subset.corpus_id) == {"four legs": ("0", "1", "2")}
