@@ -48,14 +48,19 @@ def from_clustering(clustering: Clustering, name: str) -> NamedClustering:
     return NamedClustering(name=check_name(name, "clustering"), corpus_id=clustering.corpus_id,
                            model_id=clustering.model_id, labels=np.array(clustering.labels, dtype=np.int32),
                            names={c.cluster: c.label for c in clustering.clusters}, source=source,
-                           steps=tuple(clustering.params.get("steps", ())), created=now())
+                           steps=tuple(clustering.params.get("steps", ())), created=now(),
+                           terms={c.cluster: tuple(c.terms) for c in clustering.clusters})
 
 
-def _step(named: NamedClustering, labels: np.ndarray, names: dict[int, str], **step: Any) -> NamedClustering:
+def _step(named: NamedClustering, labels: np.ndarray, names: dict[int, str], *, changed: Sequence[int] = (),
+          terms: dict[int, tuple[str, ...]] | None = None, **step: Any) -> NamedClustering:
+    """The clustering after one step; ``changed``: clusters whose membership changed (their words
+    are recomputed when drawn), ``terms``: words known for new clusters."""
     labels = np.asarray(labels, dtype=np.int32)
     present = set(np.unique(labels[labels >= 0]).tolist())
+    kept_terms = {c: t for c, t in {**named.terms, **(terms or {})}.items() if c in present and c not in changed}
     return replace(named, labels=labels, names={c: n for c, n in names.items() if c in present},
-                   steps=(*named.steps, {**step, "at": now()}))
+                   steps=(*named.steps, {**step, "at": now()}), terms=kept_terms)
 
 
 def _check_cluster(named: NamedClustering, cluster: int) -> int:
@@ -82,7 +87,7 @@ def merge_clusters(named: NamedClustering, keep: int, absorb: int, *, name: str 
     names = dict(named.names)
     if name is not None:
         names[keep] = check_name(name, "cluster")
-    return _step(named, labels, names, op="merge", keep=keep, absorb=absorb, keep_name=named.label_of(keep),
+    return _step(named, labels, names, changed=(keep,), op="merge", keep=keep, absorb=absorb, keep_name=named.label_of(keep),
                  absorb_name=named.label_of(absorb), new=names.get(keep, named.label_of(keep)))
 
 
@@ -102,8 +107,9 @@ def move_items(named: NamedClustering, rows: Sequence[int], target: int, *,
     elif int(target) != NOISE:
         target = _check_cluster(named, target)
     labels = named.labels.copy()
+    changed = {int(target), *np.unique(labels[rows]).tolist()}
     labels[rows] = int(target)
-    return _step(named, labels, names, op="move", n_items=int(rows.size), target=int(target),
+    return _step(named, labels, names, changed=sorted(changed), op="move", n_items=int(rows.size), target=int(target),
                  target_name=names.get(int(target), "unclustered"))
 
 
@@ -130,14 +136,15 @@ def split_cluster(named: NamedClustering, cluster: int, embeddings: Embeddings, 
     names = dict(named.names)
     old_name = named.label_of(cluster)
     first = _next_number(named)
-    new_numbers = []
+    new_numbers, terms = [], {}
     for offset, info in enumerate(found.clusters):  # largest part first
         number = first + offset
         labels[members[found.labels == info.cluster]] = number
         names[number] = info.label
         new_numbers.append(number)
+        terms[number] = tuple(info.terms)  # distinctive within the old cluster: what tells the parts apart
     labels[members[found.labels == NOISE]] = new_numbers[0]  # rows without a usable vector stay together
-    return _step(named, labels, names, op="split", cluster=cluster, old=old_name, parts=int(parts),
+    return _step(named, labels, names, terms=terms, op="split", cluster=cluster, old=old_name, parts=int(parts),
                  method="kmeans", space="embedding", seed=seed, into=new_numbers)
 
 
@@ -153,7 +160,9 @@ def to_clustering(named: NamedClustering, embeddings: Embeddings, texts: Sequenc
     if embeddings.n != named.labels.size or len(texts) != named.labels.size:
         raise ItemSetError(f"The clustering {named.name!r} belongs to another version of this corpus.")
     labels = np.array(named.labels, dtype=np.int32)
-    keywords = cluster_keywords(texts, labels, top_n=top_n)
+    keywords: dict[int, Sequence[str]] = dict(named.terms)
+    if any(c not in keywords for c in named.clusters):  # c-TF-IDF reads every text: only when membership changed
+        keywords = {**cluster_keywords(texts, labels, top_n=top_n), **named.terms}
     clusters = tuple(
         ClusterInfo(cluster=c, size=int((labels == c).sum()), label=named.label_of(c),
                     terms=tuple(keywords.get(c, ())), examples=_central_rows(embeddings, labels, c))

@@ -191,6 +191,8 @@ class NamedClustering:
         names: Cluster number → name (user text once curated).
         source: The clustering it started from (method, space, params, seed, key).
         steps: The curation steps since, in order (``engine.curation`` appends them).
+        terms: Cluster number → distinctive words, kept while its membership is unchanged
+            (a rename reuses them; a merge, move or split drops them and they are recomputed).
     """
 
     name: str
@@ -202,6 +204,7 @@ class NamedClustering:
     steps: tuple[dict[str, Any], ...] = ()
     created: str = ""
     updated: str = ""
+    terms: dict[int, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def clusters(self) -> list[int]:
@@ -221,7 +224,8 @@ class NamedClustering:
         return {"version": ITEMSETS_VERSION, "name": self.name, "corpus_id": self.corpus_id,
                 "model_id": self.model_id, "labels": [int(c) for c in self.labels],
                 "names": {str(k): v for k, v in sorted(self.names.items())}, "source": self.source,
-                "steps": list(self.steps), "created": self.created, "updated": self.updated}
+                "steps": list(self.steps), "created": self.created, "updated": self.updated,
+                "terms": {str(k): list(v) for k, v in sorted(self.terms.items())}}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> NamedClustering:
@@ -230,6 +234,7 @@ class NamedClustering:
                        labels=np.asarray(data["labels"], dtype=np.int32),
                        names={int(k): str(v) for k, v in data.get("names", {}).items()},
                        source=dict(data.get("source", {})), steps=tuple(data.get("steps", ())),
+                       terms={int(k): tuple(str(t) for t in v) for k, v in data.get("terms", {}).items()},
                        created=str(data.get("created", "")), updated=str(data.get("updated", "")))
         except (KeyError, TypeError, ValueError) as exc:
             raise ItemSetError(f"A stored clustering cannot be read ({type(exc).__name__}).") from exc

@@ -268,3 +268,23 @@ def test_a_visitor_saves_a_subset_of_a_demo_corpus_in_their_own_area(pets):
     assert [m["name"] for m in alice.own_corpora()] == ["alice's quadrupeds"]
     assert bob.own_corpora() == [] and not store.has_corpus(subset.corpus_id)
     assert load_tags(alice, subset.corpus_id) == {"four legs": ("0", "1", "2")}
+
+
+def test_words_are_reused_after_a_rename_and_recomputed_after_a_merge(small_corpus, small_embeddings, monkeypatch):
+    computed = cluster_embeddings(small_embeddings, small_corpus.texts, method="kmeans", space="embedding",
+                                  n_clusters=4, seed=1)
+    first, second = (info.cluster for info in computed.clusters[:2])
+    renamed = curation.rename_cluster(curation.from_clustering(computed, "w"), first, "mine")
+    merged = curation.merge_clusters(renamed, first, second)
+    expected = curation.to_clustering(merged, small_embeddings, small_corpus.texts)  # recomputes the merged words
+
+    def no_keywords(*args, **kwargs):
+        raise AssertionError("a rename changes no membership: its words must be reused")
+
+    monkeypatch.setattr(curation, "cluster_keywords", no_keywords)
+    drawn = curation.to_clustering(renamed, small_embeddings, small_corpus.texts)
+    assert [c.terms for c in drawn.clusters] == [c.terms for c in computed.clusters]
+    assert drawn.names[first] == "mine"
+    assert first not in merged.terms and second not in merged.terms
+    merged_terms = next(c.terms for c in expected.clusters if c.cluster == first)
+    assert merged_terms and merged_terms != next(c.terms for c in computed.clusters if c.cluster == first)
