@@ -22,6 +22,7 @@ from engine.labels import shorten
 from engine.types import Corpus
 
 NEW_CLUSTER = -2  # the "move to a new cluster" choice
+MAX_TABLE_ROWS = 2_000
 
 
 def _shown_name(corpus_id: str) -> str | None:
@@ -157,6 +158,9 @@ def _move(corpus: Corpus, shown: Clustering, name: str, clusters: list[int], lab
     source = st.selectbox("Items of", clusters, format_func=label, key=f"{key}_move_from",
                           help="Pick rows of this cluster in the table below (or use the map's lasso selection).")
     members = np.flatnonzero(shown.labels == source).tolist() if source is not None else []
+    if len(members) > MAX_TABLE_ROWS:  # the table is sent to the browser: past this, use the lasso
+        st.caption(f"The table lists the first {MAX_TABLE_ROWS:,} of {len(members):,} items; lasso on the map for others.")
+        members = members[:MAX_TABLE_ROWS]
     table = pl.DataFrame({"id": [corpus.ids[r] for r in members],
                           "text": [shorten(corpus.texts[r], 160) for r in members]})
     event = st.dataframe(table, hide_index=True, width="stretch", height=220, key=f"{key}_move_table",
