@@ -46,7 +46,7 @@ from engine.errors import StoreError
 from engine.filters import Filter, FilterError, ItemSet
 from engine.locks import folder_lock
 from engine.store import Store, write_json_atomic
-from engine.types import ID_COLUMN, Corpus
+from engine.types import Corpus
 
 TAGS_NAMESPACE = "tags"
 TAGS_KEY = "tags"
@@ -371,9 +371,3 @@ def link_form(value: Filter) -> Filter:
     """The filter with the ids of stored-set references dropped (short enough for a link or a recipe);
     :func:`resolve_filter` fills them again from the store."""
     return Filter(value.conditions, tuple(replace(s, ids=()) if s.ref else s for s in value.item_sets))
-
-
-def member_rows(corpus: Corpus, ids: Iterable[str]) -> np.ndarray:
-    """Row numbers of ``ids`` in the corpus (unknown ids skipped), ascending."""
-    return np.flatnonzero(corpus.frame[ID_COLUMN].is_in(list(ids)).to_numpy())
-
