@@ -11,7 +11,7 @@ import polars as pl
 import streamlit as st
 
 from components import resources as res
-from components import state
+from components import state, tag_picker
 from components.feedback import escape_markdown
 from engine.filters import Filter, ItemSet, MetadataFilter
 from engine.labels import is_identifier_column
@@ -93,6 +93,7 @@ def filter_builder(corpus_id: str, key_prefix: str, *, expanded: bool = False) -
                 f"Only the map selection ({len(selection.ids):,} items)", key=f"{key_prefix}_selection",
                 help="Keep only the items lassoed on the Map page."):
             item_sets.append(selection)
+        item_sets += tag_picker.item_set_filters(corpus_id, key_prefix)  # tags and curated clusters
         value = Filter(tuple(conditions), tuple(item_sets))
         if not value.is_empty:
             keep = value.mask(corpus)
@@ -100,6 +101,7 @@ def filter_builder(corpus_id: str, key_prefix: str, *, expanded: bool = False) -
             # plain text: column names and values come from the user's file
             st.text("Active filter (every line must hold):\n" + "\n".join(f"• {line}" for line in value.describe())
                     + f"\nKeeps {kept:,} of {len(corpus):,} items.")
+            tag_picker.subset_saver(corpus_id, value, key=f"{key_prefix}_subset")  # save these items as a corpus
     return value
 
 

@@ -5,7 +5,7 @@ points, from cached engine results (``components/resources.py``). Nothing here d
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -23,8 +23,7 @@ def label_layers(
     viewport: Sequence[float] = DEFAULT_VIEWPORT,
     point_cap: int | None = None,
     keep: Sequence[int] = (),
-    cluster_spec: Any = None,
-    curated_names: Mapping[int, str] | None = None,
+    curated: str | None = None,
     density: bool | None = None,
 ) -> dict[str, Any]:
     """Zoom labels, density and the rows to draw, for one layout.
@@ -34,8 +33,8 @@ def label_layers(
         viewport: (width, height) CSS px of the map at zoom 1 (label boxes are placed for it).
         point_cap: Past this many positioned points, ``rows`` is a density-thinned subset.
         keep: Rows always drawn (search hits, the open item).
-        cluster_spec, curated_names: A curated clustering's names (cluster -> name); they take the
-            coarse levels before the keyword labels (issue 16 §4 hook).
+        curated: The name of the stored named clustering the map shows (engine.itemsets), if any: its
+            cluster names take the coarse levels before the keyword labels (issue 16 §4).
         density: Show the density layer (None: on past ``engine.density.DENSITY_DEFAULT_POINTS``).
 
     Returns:
@@ -50,7 +49,7 @@ def label_layers(
     labels: dict[str, Any] = {"levels": []}
     if layout.dims == 2 and positioned:
         labels = res.zoom_label_levels(corpus_id, model_id, projection_spec, tuple(float(v) for v in viewport),
-                                       cluster_spec, tuple(sorted((curated_names or {}).items())))
+                                       _curated_key(corpus_id, curated))
     rows = None
     if point_cap is not None and positioned > point_cap:
         rows = res.thinned_rows(corpus_id, model_id, projection_spec, int(point_cap), tuple(int(r) for r in keep))
@@ -58,3 +57,9 @@ def label_layers(
             "density": res.density(corpus_id, model_id, projection_spec).payload() if show_density and positioned
             else None,
             "density_default": default, "rows": rows}
+
+
+def _curated_key(corpus_id: str, name: str | None) -> tuple[str, str] | None:
+    from engine.itemsets import clustering_stamp
+
+    return (name, str(clustering_stamp(res.store(), corpus_id, name))) if name else None

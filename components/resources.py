@@ -248,6 +248,25 @@ def clusters(corpus_id: str, model_id: str, spec: Any, projection_spec: Any) -> 
         return cluster_embeddings(vectors, texts, projection=layout, **spec.kwargs(), store=store())
 
 
+@st.cache_resource(show_spinner=False, max_entries=8, ttl=_TTL)
+def _curated_clustering(corpus_id: str, name: str, stamp: str) -> Any:
+    from engine.curation import to_clustering
+    from engine.itemsets import load_named_clustering
+
+    named = load_named_clustering(store(), corpus_id, name)
+    with jobs.heavy("Naming the curated clusters"):
+        return to_clustering(named, embeddings(corpus_id, named.model_id), corpus(corpus_id).texts)
+
+
+def curated_clustering(corpus_id: str, name: str) -> Any:
+    """A stored named clustering (engine.itemsets) drawn as an engine.cluster.Clustering; keyed by
+    the visitor's scope and the file's modification time, so a curation step shows at once."""
+    from engine.itemsets import clustering_stamp
+
+    scope = getattr(store(), "key", "")  # demo mode: visitors may name their clusterings alike
+    return _curated_clustering(corpus_id, name, f"{scope}:{clustering_stamp(store(), corpus_id, name)}")
+
+
 @st.cache_data(show_spinner=False, max_entries=256, ttl=_TTL)
 def neighbors(corpus_id: str, model_id: str, row: int, k: int) -> tuple[list[int], list[float]]:
     """Exact cosine neighbours of one row in the full embedding space: (rows, similarities)."""
@@ -597,17 +616,19 @@ def selection_summary(corpus_id: str, model_id: str, rows: tuple[int, ...], clus
 
 @st.cache_data(show_spinner=False, max_entries=32, ttl=_TTL)
 def zoom_label_levels(corpus_id: str, model_id: str, projection_spec: Any, viewport: tuple[float, float],
-                      cluster_spec: Any = None, curated_names: tuple[tuple[int, str], ...] = ()) -> dict[str, Any]:
-    """engine.zoomlabels.place_levels payload for a viewport; curated cluster names (of ``cluster_spec``'s
-    clustering) are placed first on the coarse levels."""
+                      curated: tuple[str, str] | None = None) -> dict[str, Any]:
+    """engine.zoomlabels.place_levels payload for a viewport. ``curated`` = (name, stamp) of a stored
+    named clustering (engine.itemsets) whose cluster names take the coarse levels first; the stamp
+    (the file's version) only keys the cache, so a rename shows at once."""
     from engine.zoomlabels import curated_labels, place_levels
 
-    curated = []
-    if curated_names and cluster_spec is not None:
+    placed_first = []
+    if curated:
+        shown = curated_clustering(corpus_id, curated[0])
         coords = projection(corpus_id, model_id, projection_spec).coords
-        labels = clusters(corpus_id, model_id, cluster_spec, projection_spec).labels
-        curated = curated_labels(labels, coords, dict(curated_names))
-    return place_levels(zoom_hierarchy(corpus_id, model_id, projection_spec), viewport=viewport, curated=curated)
+        if shown.labels.size == coords.shape[0]:
+            placed_first = curated_labels(shown.labels, coords, dict(shown.names))
+    return place_levels(zoom_hierarchy(corpus_id, model_id, projection_spec), viewport=viewport, curated=placed_first)
 
 
 @st.cache_data(show_spinner=False, max_entries=32, ttl=_TTL)

@@ -38,6 +38,10 @@ MAP_METHOD: Final = "map_method"  # str: umap | pca
 MAP_DIMS: Final = "map_dims"  # str: "2-D" | "3-D"
 MAP_COLOR: Final = "map_color"  # str: "Cluster", a metadata column, or "Score: <name>"
 
+# -- tags and curated clusters (components/tag_picker.py, components/cluster_curation.py) ------------
+MAP_CURATED: Final = "map_curated"  # dict[corpus_id, str | None]: the named clustering the Map shows (None: computed)
+TAG_NOTICE: Final = "tag_notice"  # str | None: the last tagging/curation outcome, shown once (plain text)
+
 # -- axes page -------------------------------------------------------------------------------------
 AXES_RECIPE: Final = "axes_recipe"  # engine.axes recipe (a dict from older sessions is read too) | None: the active axis on Axes
 AXES_METHOD: Final = "axes_method"  # str: how the axis is defined (preset | poles | expression | items | probe | selection | saved)
@@ -80,6 +84,8 @@ _DEFAULTS: Final[dict[str, Any]] = {
     MAP_METHOD: "umap",
     MAP_DIMS: "2-D",
     MAP_COLOR: "Cluster",
+    MAP_CURATED: {},
+    TAG_NOTICE: None,
     AXES_RECIPE: None,
     AXES_METHOD: "preset",
     AXES_SECOND: None,

@@ -105,22 +105,30 @@ class MetadataFilter:
 class ItemSet:
     """A named set of item ids (a tag, a curated cluster, a map selection).
 
-    ``exclude=True`` keeps the rows *not* in the set.
+    ``exclude=True`` keeps the rows *not* in the set. ``ref`` names a stored set the ids came
+    from (``("tag", name, ...)``: items carrying any of the tags; ``("cluster", clustering,
+    number, ...)``: items in any of those clusters of a named clustering); a link or recipe may
+    carry the ref alone, and ``engine.itemsets.resolve_filter`` fills (or refreshes) the ids.
     """
 
     name: str
     ids: tuple[str, ...]
     exclude: bool = False
+    ref: tuple[str, ...] = ()
 
     def describe(self) -> str:
         return f"{'not in' if self.exclude else 'in'} {self.name!r} ({len(self.ids):,} items)"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "ids": list(self.ids), "exclude": self.exclude}
+        out: dict[str, Any] = {"name": self.name, "ids": list(self.ids), "exclude": self.exclude}
+        if self.ref:
+            out["ref"] = list(self.ref)
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ItemSet":
-        return cls(str(data["name"]), tuple(str(i) for i in data.get("ids", ())), bool(data.get("exclude", False)))
+        return cls(str(data["name"]), tuple(str(i) for i in data.get("ids", ())), bool(data.get("exclude", False)),
+                   tuple(str(part) for part in data.get("ref", ())))
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
-import fcntl
 import hashlib
 import json
 import os
@@ -34,6 +33,7 @@ import numpy as np
 import polars as pl
 
 from engine.errors import StoreError
+from engine.locks import folder_lock
 from engine.types import Corpus, Embeddings, IngestReport, ModelSpec
 
 HOME_ENV = "EMBEDSCAPE_HOME"
@@ -197,16 +197,8 @@ class Store:
     def embeddings_dir(self, texts_hash: str) -> Path:
         return self.root / "embeddings" / _check_key(texts_hash, "texts hash")
 
-    @contextlib.contextmanager
-    def _locked(self, corpus_id: str) -> Iterator[None]:
-        directory = self.corpus_dir(corpus_id)
-        directory.mkdir(parents=True, exist_ok=True)
-        with open(directory / ".lock", "w") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+    def _locked(self, corpus_id: str) -> contextlib.AbstractContextManager[None]:
+        return folder_lock(self.corpus_dir(corpus_id))
 
     # -- corpora -----------------------------------------------------------------------------
     def save_corpus(self, corpus: Corpus, report: IngestReport | None = None) -> dict[str, Any]:

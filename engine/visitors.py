@@ -34,7 +34,7 @@ from engine.types import ModelSpec
 
 TOKEN_BYTES = 24  # 192 random bits, URL-safe: unguessable, and short enough for a link
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
-PRIVATE_NAMESPACES = frozenset({"axes", "tags"})  # authored by a visitor: kept in their area on demo corpora
+PRIVATE_NAMESPACES = frozenset({"axes", "tags", "clusterings"})  # authored by a visitor: kept in their area on demo corpora
 
 
 class QuotaError(EmbedscapeError):

@@ -4,10 +4,11 @@ from functools import partial
 
 import streamlit as st
 
-from components import map_view, sidebar, state
+from components import cluster_curation, map_view, sidebar, state, tag_picker
 from components import resources as res
 from components.feedback import escape_markdown, user_errors
 from components.map_layers import label_layers
+from components.selection_summary import render_selection_summary
 from engine.cluster import ClusterSpec
 from engine.config import MAP_3D_POINT_CAP
 from engine.project import ProjectionSpec, display_rows
@@ -22,7 +23,7 @@ with user_errors():
     corpus = res.corpus(corpus_id)
     map_view.map_model(corpus_id, model_ids)  # this corpus's own choice, else the sidebar's first model
     color_scores = state.get(state.COLOR_SCORES)
-    color_choices = map_view.color_options(corpus, color_scores)
+    color_choices = tag_picker.color_options(corpus_id, map_view.color_options(corpus, color_scores))
     if state.get(state.MAP_COLOR) not in color_choices:
         state.set(state.MAP_COLOR, map_view.CLUSTER)
 
@@ -110,11 +111,12 @@ def map_section(corpus_id: str, model_id: str, spec: ProjectionSpec, cluster_spe
         corpus = res.corpus(corpus_id)
         labels = res.item_labels(corpus_id, state.label_column(corpus_id))
         projection = res.projection(corpus_id, model_id, spec)
-        clustering = res.clusters(corpus_id, model_id, cluster_spec, spec)
+        clustering = cluster_curation.shown_clustering(corpus_id, model_id,
+                                                       res.clusters(corpus_id, model_id, cluster_spec, spec))
         color_scores = state.get(state.COLOR_SCORES)
         color_col, hits_col = st.columns([2, 3], vertical_alignment="bottom")
         color_by = color_col.selectbox(
-            "Colour by", map_view.color_options(corpus, color_scores), help="Clusters (named by their "
+            "Colour by", tag_picker.color_options(corpus_id, map_view.color_options(corpus, color_scores)), help="Clusters (named by their "
             "distinctive words), a metadata column, or a score sent from another page. Columns of unique "
             "numbers (ids) are not offered.", **state.bind(state.MAP_COLOR))
         hits = state.get(state.SEARCH_HITS)
@@ -122,11 +124,13 @@ def map_section(corpus_id: str, model_id: str, spec: ProjectionSpec, cluster_spe
         focus = state.get(state.FOCUS_ITEM)
         focus_row = map_view.row_of_id(corpus, focus["id"]) if focus and focus.get("corpus_id") == corpus_id else None
         cap = int(chosen("point_cap")) if spec.dims == 2 else min(int(chosen("point_cap")), MAP_3D_POINT_CAP)
-        layers = label_layers(corpus_id, model_id, spec, viewport=MAP_VIEWPORT, point_cap=cap, keep=hit_rows) \
+        layers = label_layers(corpus_id, model_id, spec, viewport=MAP_VIEWPORT, point_cap=cap, keep=hit_rows,
+                              curated=clustering.params.get("name") if clustering.method == "curated" else None) \
             if spec.dims == 2 else {"labels": None, "density": None, "rows": None}
         rows = layers["rows"] if layers["rows"] is not None else display_rows(projection, clustering.labels, cap=cap,
                                                                              keep=hit_rows)
-        coloring = map_view.coloring(color_by, corpus=corpus, clustering=clustering, color_scores=color_scores)
+        coloring = tag_picker.coloring(color_by, corpus) or map_view.coloring(
+            color_by, corpus=corpus, clustering=clustering, color_scores=color_scores)
         drawing = {"color": coloring, "labels": labels, "rows": rows, "highlight": hit_rows, "focus": focus_row,
                    "clustering": clustering if color_by == map_view.CLUSTER else None}
         canvas_layers = {"label_levels": layers["labels"] if (layers["labels"] or {}).get("levels") else None,
@@ -164,10 +168,15 @@ def map_section(corpus_id: str, model_id: str, spec: ProjectionSpec, cluster_spe
         if selection and selection.get("corpus_id") == corpus_id:
             map_view.render_selection_panel(corpus, map_view.rows_of_ids(corpus, selection["ids"]),
                                             clustering=clustering, labels=labels)
+            render_selection_summary(corpus_id, model_id, map_view.rows_of_ids(corpus, selection["ids"]),
+                                     cluster_spec=cluster_spec, projection_spec=spec, labels=labels)
+            tag_picker.tag_picker(corpus_id, selection["ids"], key="map_selection_tags", what="selected items")
 
         with st.expander(f"Clusters · {len(clustering.clusters)} found ({clustering.method} on {clustering.space})"):
             st.dataframe(map_view.cluster_overview(clustering, corpus), hide_index=True, width="stretch",
                          key="map_cluster_table")
+        cluster_curation.curation_panel(corpus, model_id, clustering)
+        tag_picker.tags_panel(corpus_id, clustering=clustering)
         map_view.render_exports(partial(map_view.map_chart, projection, corpus.texts, **drawing),
                                 name=f"embedscape-map-{model_id}-{projection.method}")
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from components import filter_view, search_view, sidebar, state
+from components import filter_view, search_view, sidebar, state, tag_picker
 from components import resources as res
 from components.feedback import escape_markdown, user_errors
 from components.item_picker import item_picker
@@ -100,6 +100,7 @@ with user_errors():
         search_view.render_highlighted_hits(first, limit=options["k"], labels=labels)
     st.caption("Select a row to open the item in full.")
     search_view.open_clicked_hit()
+    tag_picker.tag_picker(corpus_id, first.ids, key="search_tags", what="search hits")
 
     if first.model_id is not None and MAP_PAGE.exists():
         with st.expander("Hits on the map", expanded=False):

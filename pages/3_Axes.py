@@ -1,7 +1,7 @@
 """Axes: define a semantic axis, rank the corpus along it, and see how far to trust the ranking."""
 import streamlit as st
 
-from components import axes_editor, axes_view, sidebar, state
+from components import axes_editor, axes_view, sidebar, state, tag_picker
 from components import resources as res
 from components.feedback import user_errors
 
@@ -31,6 +31,8 @@ with user_errors():
     axes_view.render_axis_summary(res.axis_fit(corpus_id, model_id, recipe_json),
                                   model_label=axes_view.model_label(model_id))
     ranking, n_show = axes_view.render_ranking(corpus_id, model_id, recipe_json)
+    axis = res.axis_fit(corpus_id, model_id, recipe_json).axis
+    tag_picker.axis_end_picker(corpus, ranking.scores, n_show, key="axes_tags", ends=(axis.positive_label, axis.negative_label))
     st.divider()
     axes_view.render_rankability(corpus_id, model_id, recipe_json)
     st.divider()
