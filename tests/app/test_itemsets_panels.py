@@ -2,7 +2,6 @@
 by tag and save the tagged items as a corpus (on a corpus of its own, so other tests see no tags)."""
 from __future__ import annotations
 
-import json
 
 import pytest
 
@@ -26,9 +25,12 @@ def tag_corpus(store, embedded):
     return corpus
 
 
-def _figure(at) -> dict:
-    (chart,) = at.get("plotly_chart")
-    return json.loads(chart.proto.spec)
+def _payload(at) -> dict:
+    """The 2-D map the page sent to the canvas renderer, unpacked (header + arrays)."""
+    from engine.project.payload import unpack_map
+
+    (chart,) = at.get("bidi_component")
+    return unpack_map(chart.proto.bytes)
 
 
 def _map(corpus, **extra):
@@ -50,11 +52,11 @@ def test_tag_a_map_selection_colour_by_it_and_curate_clusters(tag_corpus, store)
     color = at.selectbox(key="_w_" + state.MAP_COLOR)
     assert "Tags" in color.options
     color.set_value("Tags").run()
-    names = {trace.get("name") for trace in _figure(at)["data"]}
-    assert "&lt;b&gt;=1+1&lt;/b&gt; **x**" in names and "no value" in names  # escaped for plotly, never markup
-    drawn = [r for trace in _figure(at)["data"] if trace.get("name", "").startswith("&lt;b&gt;")
-             for r in trace["customdata"]]
-    assert sorted(drawn) == [*range(12), 50]
+    payload = _payload(at)
+    codes = {entry["name"]: entry["code"] for entry in payload["legend"]}
+    assert HOSTILE in codes and "no value" in codes  # as typed: the canvas draws text, never markup
+    drawn = payload["row"][payload["code"] == codes[HOSTILE]]
+    assert sorted(drawn.tolist()) == [*range(12), 50]
 
     at.selectbox(key="_w_" + state.MAP_COLOR).set_value("Cluster").run()
     at.text_input(key="curate_save_name").input("reviewed topics").run()
@@ -74,8 +76,8 @@ def test_tag_a_map_selection_colour_by_it_and_curate_clusters(tag_corpus, store)
     assert [s["op"] for s in stored.steps] == ["rename", "merge"]
     assert stored.names[first] == HOSTILE and second not in stored.clusters
     # the map's legend and cluster table show the curated name
-    legend = {trace.get("name") for trace in _figure(at)["data"]}
-    assert "&lt;b&gt;=1+1&lt;/b&gt; **x**" in legend
+    legend = {entry["name"] for entry in _payload(at)["legend"]}
+    assert HOSTILE in legend
     table = next(df.value for df in at.dataframe if "label" in df.value.columns)
     assert HOSTILE in table["label"].to_list()
 

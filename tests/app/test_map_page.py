@@ -49,8 +49,12 @@ def test_map_shows_a_labelled_map_from_the_store_and_recolours_without_recomputi
     at = _open(small_corpus.corpus_id)
     payload = _payload(at)
     assert sorted(payload["row"]) == list(range(len(small_corpus)))  # every row drawn once
-    labels = [label["text"] for label in payload["flat_labels"]]
+    # the zoom-label hierarchy (issue 16) replaces the flat cluster labels on a 2-D map
+    levels = payload["labels"]["levels"]
+    labels = [label["text"] for level in levels for label in level["labels"]]
+    assert len(levels) >= 2 and not payload["flat_labels"]
     assert labels and all(label.strip() and "<b>" not in label for label in labels)
+    assert [level["min_zoom"] for level in levels] == sorted(level["min_zoom"] for level in levels)
     assert len(payload["legend"]) >= 2 and payload["colorbar"] is None
     assert any("trustworthiness" in c.value for c in at.caption)
     at.selectbox(key="_w_" + state.MAP_COLOR).set_value("article").run()
