@@ -72,8 +72,11 @@ def filter_builder(corpus_id: str, key_prefix: str, *, expanded: bool = False) -
             starts with it.
         expanded: Open the expander at first.
     """
+    from components import share
+
     corpus = res.corpus(corpus_id)
     columns = corpus.metadata_columns
+    share.seed_filter(key_prefix)  # a link's filter becomes the widgets' values (components/share.py)
     with st.expander("Metadata filter", expanded=expanded, icon=":material/filter_alt:"):
         chosen = st.multiselect(
             "Filter by", options=columns, key=f"{key_prefix}_columns", placeholder="choose columns",
@@ -100,6 +103,7 @@ def filter_builder(corpus_id: str, key_prefix: str, *, expanded: bool = False) -
             # plain text: column names and values come from the user's file
             st.text("Active filter (every line must hold):\n" + "\n".join(f"• {line}" for line in value.describe())
                     + f"\nKeeps {kept:,} of {len(corpus):,} items.")
+    share.remember_filter(corpus_id, value)  # the page's link carries it
     return value
 
 

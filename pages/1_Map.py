@@ -3,7 +3,7 @@ import time
 
 import streamlit as st
 
-from components import map_view, sidebar, state
+from components import map_view, share, sidebar, state
 from components import resources as res
 from components.feedback import escape_markdown, user_errors
 from engine.cluster import ClusterSpec
@@ -146,3 +146,5 @@ with user_errors():
         st.dataframe(map_view.cluster_overview(clustering, corpus), hide_index=True, width="stretch",
                      key="map_cluster_table")
     map_view.render_exports(figure, name=f"embedscape-map-{model_id}-{projection.method}")
+
+share.link_box()  # "Share this view": the link that reopens this page as it is (components/share.py)
