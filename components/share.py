@@ -116,7 +116,7 @@ def _set_map_choice(target: Target, name: str, value: Any) -> None:
 
 
 def _write_map_model(target: Target, value: str) -> None:
-    _set_map_choice(target, "model", target.require_models((value,))[0])
+    _set_map_choice(target, "model", _embedded()(target, value))
 
 
 def _read_layout(corpus_id: str | None) -> dict[str, Any] | None:
@@ -227,13 +227,12 @@ def _check_second_axis(target: Target, value: str) -> str:
     return value
 
 
-def _check_model_in(pool: Callable[[Target], list[str]]) -> Callable[[Target, Any], Any]:
+def _embedded(at_least: int = 1) -> Callable[[Target, Any], Any]:
+    """A check that keeps the link's models this corpus is embedded with (at least ``at_least``)."""
     def check(target: Target, value: Any) -> Any:
         if isinstance(value, (list, tuple)):
-            return target.require_models(tuple(value), at_least=2 if len(value) >= 2 else 1)
-        if value not in pool(target):
-            raise LinkNote(f"this corpus is not embedded with {value[:60]!r}")
-        return value
+            return target.require_models(tuple(value), at_least=at_least)
+        return target.require_models((value,))[0]
     return check
 
 
@@ -385,12 +384,11 @@ def _axes_methods() -> tuple[str, ...]:
     return tuple(METHODS)
 
 
-_EMBEDDED = _check_model_in(lambda target: target.embedded)
 _CORPUS = Binding(Field("corpus", max_chars=ITEM_ID, label="the corpus"), (), lambda _c: state.corpus_id(),
                   lambda _t, _v: None)  # applied first, by restore()
 BINDINGS: tuple[Binding, ...] = (
     _CORPUS,
-    key_binding("models", state.MODEL_IDS, (), check=_EMBEDDED, corpus_bound=True, kind="list", max_chars=ITEM_ID,
+    key_binding("models", state.MODEL_IDS, (), check=_embedded(), corpus_bound=True, kind="list", max_chars=ITEM_ID,
                 max_items=12, label="the models"),
     Binding(Field("label", max_chars=ITEM_ID, label="the label column"), (),
             lambda c: state.get(state.LABEL_COLUMNS).get(c) if c else None, _write_label),
@@ -426,13 +424,13 @@ BINDINGS: tuple[Binding, ...] = (
     Binding(Field("bias", "json", max_chars=STORED_MAX_CHARS, stored=True, label="the bias test"), ("Bias",),
             _read_bias, _write_bias),
     # Compare
-    key_binding("cmp", state.COMPARE_MODELS, ("Compare",), check=_EMBEDDED, corpus_bound=True, kind="list",
+    key_binding("cmp", state.COMPARE_MODELS, ("Compare",), check=_embedded(2), corpus_bound=True, kind="list",
                 max_chars=ITEM_ID, max_items=12, label="the compared models"),
     key_binding("k", state.COMPARE_K, ("Compare",), kind="int", low=2, high=100, label="k (neighbours)"),
     Binding(Field("item", max_chars=ITEM_ID, label="the open item"), ("Compare",),
             lambda c: _focus_id(c, state.COMPARE_ITEM), _item_writer(state.COMPARE_ITEM)),
     # Geometry
-    key_binding("geo_model", state.GEOMETRY_MODEL, ("Geometry",), check=_EMBEDDED, corpus_bound=True,
+    key_binding("geo_model", state.GEOMETRY_MODEL, ("Geometry",), check=_embedded(), corpus_bound=True,
                 max_chars=ITEM_ID, label="the model in detail"),
     key_binding("topics", state.GEOMETRY_TOPICS, ("Geometry",), max_chars=20_000, multiline=True, stored=True,
                 label="the topics"),
