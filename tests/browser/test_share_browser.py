@@ -30,10 +30,25 @@ def copied_link(page) -> str:
     return link
 
 
-def open_fresh(browser, link: str):
+@pytest.fixture
+def fresh_pages(request):
+    """Pages opened by :func:`open_fresh`; a failed test saves their screenshots too."""
+    pages: list = []
+    yield pages
+    for number, fresh in enumerate(pages):
+        if getattr(request.node, "browser_call_failed", False):
+            try:
+                screenshot(fresh, f"FAILED-{request.node.name}-reopened-{number}")
+            except Exception:  # the page may be gone; the failure itself is what matters
+                pass
+        fresh.context.close()
+
+
+def open_fresh(browser, link: str, pages: list):
     """The link in a new browser context: another person's browser, a new Streamlit session."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     fresh = context.new_page()
+    pages.append(fresh)
     fresh.goto(link)
     wait_for_app(fresh, timeout=180_000)
     return fresh
@@ -50,8 +65,16 @@ def metrics(page) -> list[str]:
     return page.get_by_test_id("stMetricValue").all_inner_texts()
 
 
+def table_cells(page) -> list[str]:
+    """The first table's cells as the data grid exposes them to assistive technology (the grid is a canvas)."""
+    page.wait_for_selector("[data-testid='stDataFrame'] [role='gridcell']", state="attached", timeout=30_000)
+    return page.locator("[data-testid='stDataFrame']").first.locator("[role='gridcell']").all_inner_texts()[:40]
+
+
 def check_same(page, fresh, name: str, *values) -> None:
     """Same corpus and models, and each ``values`` reader gives the same (non-empty) answer on both."""
+    wait_for_app(page, timeout=120_000)
+    wait_for_app(fresh, timeout=120_000)
     screenshot(page, f"share_{name}_source")
     screenshot(fresh, f"share_{name}_reopened")
     assert frame(fresh) == frame(page)
@@ -62,7 +85,7 @@ def check_same(page, fresh, name: str, *values) -> None:
     assert page.dialogs == []
 
 
-def test_map_link(app_url, page, browser, lee):
+def test_map_link(app_url, page, browser, fresh_pages, lee):
     item = lee.ids[11]
     page.goto(f"{app_url}/Map?corpus={lee.corpus_id}&models={SENTENCE},{WORDS}&method=pca&item={item}")
     wait_for_app(page, timeout=180_000)
@@ -70,7 +93,7 @@ def test_map_link(app_url, page, browser, lee):
     page.get_by_role("option", name="article", exact=True).click()
     wait_for_app(page)
     page.wait_for_function("() => document.querySelector('.js-plotly-plot')?._fullData", timeout=60_000)
-    fresh = open_fresh(browser, copied_link(page))
+    fresh = open_fresh(browser, copied_link(page), fresh_pages)
     fresh.wait_for_function("() => document.querySelector('.js-plotly-plot')?._fullData", timeout=60_000)
 
     def figure(p):  # every drawn point: (trace, row, rounded x, y) from the browser's own figure
@@ -83,7 +106,7 @@ def test_map_link(app_url, page, browser, lee):
                lambda p: p.get_by_text(lee.texts[11][:40]).count())
 
 
-def test_search_link(app_url, page, browser, lee):
+def test_search_link(app_url, page, browser, fresh_pages, lee):
     page.goto(f"{app_url}/Search?corpus={lee.corpus_id}&models={SENTENCE}")
     wait_for_app(page)
     box = page.get_by_role("textbox", name="Query")
@@ -91,14 +114,14 @@ def test_search_link(app_url, page, browser, lee):
     box.press("Enter")
     page.get_by_text(re.compile(r"hits ready for the map")).wait_for(timeout=120_000)
     wait_for_app(page)
-    fresh = open_fresh(browser, copied_link(page))
+    fresh = open_fresh(browser, copied_link(page), fresh_pages)
     fresh.get_by_text(re.compile(r"hits ready for the map")).wait_for(timeout=120_000)
     check_same(page, fresh, "search",
                lambda p: p.get_by_role("textbox", name="Query").input_value(),
-               lambda p: p.get_by_test_id("search-highlights").first.inner_text())
+               lambda p: p.get_by_role("heading", name=re.compile(r"\d+ hits")).first.inner_text(), table_cells)
 
 
-def test_axes_link(app_url, page, browser, lee):
+def test_axes_link(app_url, page, browser, fresh_pages, lee):
     page.goto(f"{app_url}/Axes?corpus={lee.corpus_id}&models={SENTENCE}")
     wait_for_app(page)
     page.get_by_role("radio", name="Two poles (texts or words)").click(timeout=60_000)
@@ -110,28 +133,31 @@ def test_axes_link(app_url, page, browser, lee):
     page.get_by_role("button", name="Build axis").click()
     page.get_by_text("Toward sport").first.wait_for(timeout=120_000)
     wait_for_app(page, timeout=120_000)
-    fresh = open_fresh(browser, copied_link(page))
+    fresh = open_fresh(browser, copied_link(page), fresh_pages)
     fresh.get_by_text("Toward sport").first.wait_for(timeout=120_000)
     check_same(page, fresh, "axes", metrics, lambda p: p.get_by_text(re.compile("Toward (crime|sport)")).all_inner_texts())
 
 
-def test_bias_link(app_url, page, browser, words_corpus, embedded):
+def test_bias_link(app_url, page, browser, fresh_pages, words_corpus, embedded):
     embedded(words_corpus, WORDS)
     page.goto(f"{app_url}/Bias?corpus={words_corpus.corpus_id}&models={WORDS}")
+    page.get_by_text("Variance explained by PC1").first.wait_for(timeout=120_000)
     wait_for_app(page, timeout=120_000)
     page.get_by_role("tab", name="WEAT").click()
     page.get_by_test_id("stSelectbox").filter(has_text="Test").first.click()
     page.get_by_role("option").nth(1).click()  # another classic test than the first
     wait_for_app(page, timeout=120_000)
     page.get_by_text("Effect size d").first.wait_for(timeout=60_000)
-    fresh = open_fresh(browser, copied_link(page))
+    fresh = open_fresh(browser, copied_link(page), fresh_pages)
+    fresh.get_by_text("Variance explained by PC1").first.wait_for(timeout=120_000)
+    wait_for_app(fresh, timeout=120_000)
     fresh.get_by_role("tab", name="WEAT").click()
     fresh.get_by_text("Effect size d").first.wait_for(timeout=60_000)
     check_same(page, fresh, "bias", metrics,
                lambda p: p.get_by_test_id("stSelectbox").filter(has_text="Test").first.inner_text())
 
 
-def test_compare_link(app_url, page, browser, lee):
+def test_compare_link(app_url, page, browser, fresh_pages, lee):
     page.goto(f"{app_url}/Compare?corpus={lee.corpus_id}&models={SENTENCE},{WORDS}")
     wait_for_app(page, timeout=180_000)
     k = page.get_by_role("spinbutton", name="k (neighbours)")
@@ -139,15 +165,16 @@ def test_compare_link(app_url, page, browser, lee):
     k.press("Enter")
     page.get_by_text(re.compile(r"k = 7")).first.wait_for(timeout=120_000)
     wait_for_app(page)
-    fresh = open_fresh(browser, copied_link(page))
+    fresh = open_fresh(browser, copied_link(page), fresh_pages)
     fresh.get_by_text(re.compile(r"k = 7")).first.wait_for(timeout=120_000)
     check_same(page, fresh, "compare", metrics,
                lambda p: p.get_by_test_id("stText").filter(has_text="(id ").first.inner_text(),
                lambda p: p.get_by_test_id("stMultiSelect").filter(has_text="Models to compare").inner_text())
 
 
-def test_geometry_link(app_url, page, browser, lee):
+def test_geometry_link(app_url, page, browser, fresh_pages, lee):
     page.goto(f"{app_url}/Geometry?corpus={lee.corpus_id}&models={SENTENCE}")
+    page.get_by_text("Mean cosine of random pairs").first.wait_for(timeout=180_000)
     wait_for_app(page, timeout=180_000)
     page.get_by_role("tab", name="Topics").click()
     topics = page.get_by_role("textbox", name="Topics")
@@ -155,7 +182,9 @@ def test_geometry_link(app_url, page, browser, lee):
     topics.press("Control+Enter")
     page.get_by_text("Class column (ground truth)").first.wait_for(timeout=60_000)
     wait_for_app(page)
-    fresh = open_fresh(browser, copied_link(page))
+    fresh = open_fresh(browser, copied_link(page), fresh_pages)
+    fresh.get_by_text("Mean cosine of random pairs").first.wait_for(timeout=180_000)
+    wait_for_app(fresh, timeout=180_000)
     fresh.get_by_role("tab", name="Topics").click()
     fresh.get_by_text("Class column (ground truth)").first.wait_for(timeout=60_000)
     check_same(page, fresh, "geometry", metrics, lambda p: p.get_by_role("textbox", name="Topics").input_value())
