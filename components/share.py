@@ -87,6 +87,7 @@ class Binding:
     read: Callable[[str | None], Any]
     write: Callable[[Target, Any], None]
     corpus_bound: bool = field(default=True)  # needs the link's corpus to apply
+    keys: tuple[str, ...] = ()  # the durable keys (components.state) it reads: a change of one rewrites the URL
 
 
 def key_binding(param: str, key: str, pages: tuple[str, ...], *, check: Callable[[Target, Any], Any] | None = None,
@@ -101,7 +102,7 @@ def key_binding(param: str, key: str, pages: tuple[str, ...], *, check: Callable
     def write(target: Target, value: Any) -> None:
         state.set(key, check(target, value) if check else value)
 
-    return Binding(Field(param, **field_options), pages, read or read_key, write, corpus_bound)
+    return Binding(Field(param, **field_options), pages, read or read_key, write, corpus_bound, (key,))
 
 
 # -- readers and writers of values that are not one plain key ---------------------------------------------
@@ -385,35 +386,35 @@ def _axes_methods() -> tuple[str, ...]:
 
 
 _CORPUS = Binding(Field("corpus", max_chars=ITEM_ID, label="the corpus"), (), lambda _c: state.corpus_id(),
-                  lambda _t, _v: None)  # applied first, by restore()
+                  lambda _t, _v: None, keys=(state.CORPUS_ID,))  # applied first, by restore()
 BINDINGS: tuple[Binding, ...] = (
     _CORPUS,
     key_binding("models", state.MODEL_IDS, (), check=_embedded(), corpus_bound=True, kind="list", max_chars=ITEM_ID,
                 max_items=12, label="the models"),
     Binding(Field("label", max_chars=ITEM_ID, label="the label column"), (),
-            lambda c: state.get(state.LABEL_COLUMNS).get(c) if c else None, _write_label),
+            lambda c: state.get(state.LABEL_COLUMNS).get(c) if c else None, _write_label, keys=(state.LABEL_COLUMNS,)),
     # Map
     Binding(Field("map_model", max_chars=ITEM_ID, label="the map's model"), ("Map",),
-            lambda c: _map_choices(c).get("model"), _write_map_model),
+            lambda c: _map_choices(c).get("model"), _write_map_model, keys=(state.MAP_CHOICES,)),
     key_binding("method", state.MAP_METHOD, ("Map",), choices=("umap", "pca"), label="the map method"),
     key_binding("dims", state.MAP_DIMS, ("Map",), choices=("2-D", "3-D"), label="the map view (2-D/3-D)"),
     key_binding("color", state.MAP_COLOR, ("Map",), check=_check_color, corpus_bound=True, max_chars=ITEM_ID,
                 label="the map colour"),
     Binding(Field("layout", "json", max_chars=1_000, label="the map's layout and cluster settings"), ("Map",),
-            _read_layout, _write_layout),
+            _read_layout, _write_layout, keys=(state.MAP_CHOICES,)),
     Binding(Field("sel", "json", max_chars=STORED_MAX_CHARS, stored=True, label="the map selection"), ("Map",),
-            _read_selection, _write_selection),
+            _read_selection, _write_selection, keys=(state.SELECTION,)),
     # Search
     key_binding("mode", state.SEARCH_MODE, ("Search",), choices=_search_modes(), label="the search mode"),
     Binding(Field("q", max_chars=10_000, multiline=True, stored=True, label="the search query"), ("Search",),
-            _read_query, _write_query, corpus_bound=False),
+            _read_query, _write_query, corpus_bound=False, keys=(state.SEARCH_QUERIES, state.SEARCH_MODE)),
     Binding(Field("like", max_chars=ITEM_ID, label="the item to search from"), ("Search",),
-            lambda c: _focus_id(c, state.SEARCH_ITEM), _item_writer(state.SEARCH_ITEM)),
+            lambda c: _focus_id(c, state.SEARCH_ITEM), _item_writer(state.SEARCH_ITEM), keys=(state.SEARCH_ITEM,)),
     Binding(Field("f", "json", max_chars=STORED_MAX_CHARS, stored=True, label="the filter"), ("Search", "Map", "Axes"),
             _read_filter, _write_filter),
     # Map and Search: the item open in the side panel / item view
     Binding(Field("item", max_chars=ITEM_ID, label="the open item"), ("Map", "Search"),
-            _focus_id, _item_writer(state.FOCUS_ITEM)),
+            _focus_id, _item_writer(state.FOCUS_ITEM), keys=(state.FOCUS_ITEM,)),
     # Axes
     key_binding("axis", state.AXES_RECIPE, ("Axes",), check=_check_axis, read=_read_axis, kind="json", max_chars=STORED_MAX_CHARS,
                 stored=True, label="the axis recipe"),
@@ -428,18 +429,14 @@ BINDINGS: tuple[Binding, ...] = (
                 max_chars=ITEM_ID, max_items=12, label="the compared models"),
     key_binding("k", state.COMPARE_K, ("Compare",), kind="int", low=2, high=100, label="k (neighbours)"),
     Binding(Field("item", max_chars=ITEM_ID, label="the open item"), ("Compare",),
-            lambda c: _focus_id(c, state.COMPARE_ITEM), _item_writer(state.COMPARE_ITEM)),
+            lambda c: _focus_id(c, state.COMPARE_ITEM), _item_writer(state.COMPARE_ITEM), keys=(state.COMPARE_ITEM,)),
     # Geometry
     key_binding("geo_model", state.GEOMETRY_MODEL, ("Geometry",), check=_embedded(), corpus_bound=True,
                 max_chars=ITEM_ID, label="the model in detail"),
     key_binding("topics", state.GEOMETRY_TOPICS, ("Geometry",), max_chars=20_000, multiline=True, stored=True,
                 label="the topics"),
 )
-_BOUND_KEYS = frozenset({state.CORPUS_ID, state.MODEL_IDS, state.LABEL_COLUMNS, state.MAP_CHOICES, state.MAP_METHOD,
-                         state.MAP_DIMS, state.MAP_COLOR, state.SELECTION, state.SEARCH_MODE, state.SEARCH_QUERIES,
-                         state.SEARCH_ITEM, state.FOCUS_ITEM, state.AXES_RECIPE, state.AXES_METHOD,
-                         state.AXES_SECOND, state.COMPARE_MODELS, state.COMPARE_K, state.COMPARE_ITEM,
-                         state.GEOMETRY_MODEL, state.GEOMETRY_TOPICS})
+_BOUND_KEYS = frozenset(key for binding in BINDINGS for key in binding.keys)
 OWNED_PARAMS = frozenset({VERSION_PARAM, *(b.field.name for b in BINDINGS)})
 
 
