@@ -44,9 +44,9 @@ def fresh_pages(request):
         fresh.context.close()
 
 
-def open_fresh(browser, link: str, pages: list):
+def open_fresh(browser, link: str, pages: list, *, height: int = 1000):
     """The link in a new browser context: another person's browser, a new Streamlit session."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context = browser.new_context(viewport={"width": 1400, "height": height})
     fresh = context.new_page()
     pages.append(fresh)
     fresh.goto(link)
@@ -88,8 +88,9 @@ def check_same(page, fresh, name: str, *values) -> None:
 def test_map_link(app_url, page, browser, fresh_pages, lee):
     item = lee.ids[11]
     page.goto(f"{app_url}/Map?corpus={lee.corpus_id}&models={SENTENCE},{WORDS}&method=pca&item={item}")
+    page.wait_for_function("() => document.querySelector('.js-plotly-plot')?._fullData", timeout=180_000)
     wait_for_app(page, timeout=180_000)
-    page.get_by_test_id("stSelectbox").filter(has_text="Colour by").click()
+    page.get_by_test_id("stSelectbox").filter(has_text="Colour by").click(timeout=60_000)
     page.get_by_role("option", name="article", exact=True).click()
     wait_for_app(page)
     page.wait_for_function("() => document.querySelector('.js-plotly-plot')?._fullData", timeout=60_000)
@@ -174,6 +175,7 @@ def test_compare_link(app_url, page, browser, fresh_pages, lee):
 
 def test_geometry_link(app_url, page, browser, fresh_pages, lee):
     page.goto(f"{app_url}/Geometry?corpus={lee.corpus_id}&models={SENTENCE}")
+    page.set_viewport_size({"width": 1400, "height": 2400})  # the app scrolls inside itself: show it all
     page.get_by_text("Mean cosine of random pairs").first.wait_for(timeout=180_000)
     wait_for_app(page, timeout=180_000)
     page.get_by_role("tab", name="Topics").click()
@@ -182,9 +184,10 @@ def test_geometry_link(app_url, page, browser, fresh_pages, lee):
     topics.press("Control+Enter")
     page.get_by_text("Class column (ground truth)").first.wait_for(timeout=60_000)
     wait_for_app(page)
-    fresh = open_fresh(browser, copied_link(page), fresh_pages)
+    fresh = open_fresh(browser, copied_link(page), fresh_pages, height=2400)
     fresh.get_by_text("Mean cosine of random pairs").first.wait_for(timeout=180_000)
     wait_for_app(fresh, timeout=180_000)
     fresh.get_by_role("tab", name="Topics").click()
-    fresh.get_by_text("Class column (ground truth)").first.wait_for(timeout=60_000)
+    wait_for_app(fresh, timeout=120_000)
+    fresh.get_by_text("Class column (ground truth)").first.wait_for(timeout=120_000)
     check_same(page, fresh, "geometry", metrics, lambda p: p.get_by_role("textbox", name="Topics").input_value())
