@@ -73,8 +73,10 @@ def table_cells(page) -> list[str]:
 
 def check_same(page, fresh, name: str, *values) -> None:
     """Same corpus and models, and each ``values`` reader gives the same (non-empty) answer on both."""
-    wait_for_app(page, timeout=120_000)
-    wait_for_app(fresh, timeout=120_000)
+    for shown in (page, fresh):  # the Share box is each page's last element: the run has finished
+        shown.get_by_text("Share this view").last.wait_for(timeout=120_000)
+        wait_for_app(shown, timeout=120_000)
+    fresh.wait_for_timeout(500)  # let the data grids and charts paint before the screenshot
     screenshot(page, f"share_{name}_source")
     screenshot(fresh, f"share_{name}_reopened")
     assert frame(fresh) == frame(page)
