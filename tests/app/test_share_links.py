@@ -192,3 +192,27 @@ def test_demo_link_opens_another_visitors_upload_only_with_its_share_token(monke
     assert shared.session_state[state.CORPUS_ID] == corpus.corpus_id
     assert shared.session_state[state.SEARCH_QUERIES] == {"keyword": "cats"}
     assert shared.dataframe and not notes(shared)
+
+
+def test_a_change_of_a_bound_key_rewrites_the_url_without_a_full_page_run(lee) -> None:
+    """What a widget inside an st.fragment does: its callback changes a durable key and only the
+    fragment reruns (the sidebar's sync does not run); the state listener rewrites the URL."""
+    def script() -> None:
+        import streamlit as st
+
+        from components import share, state
+
+        share.restore()  # the session's link is read; no sidebar here, so no sidebar sync either
+        if st.button("switch", key="switch"):
+            state.set(state.MODEL_IDS, ("glove-50d",))
+
+    at = AppTest.from_function(script, default_timeout=60)
+    at.query_params["corpus"] = lee.corpus_id
+    at.query_params["models"] = SMALL_MODEL
+    at.query_params["visitor"] = "kept-as-is"
+    at.run()
+    assert not at.exception, at.exception
+    assert written(at)["models"] == SMALL_MODEL
+    at.button(key="switch").click().run()
+    assert written(at)["models"] == OTHER_MODEL
+    assert written(at)["corpus"] == lee.corpus_id and written(at)["visitor"] == "kept-as-is"
