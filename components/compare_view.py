@@ -15,8 +15,6 @@ import streamlit as st
 
 from components import state
 from components.feedback import escape_markdown
-from components.map_view import _csv_bytes as csv_bytes  # one writer for every table export
-from components.map_view import _parquet_bytes as parquet_bytes
 from engine.project import ProjectionSpec
 
 SELECTED_COLOR = "#d62728"

@@ -72,8 +72,11 @@ def filter_builder(corpus_id: str, key_prefix: str, *, expanded: bool = False) -
             starts with it.
         expanded: Open the expander at first.
     """
+    from components import share
+
     corpus = res.corpus(corpus_id)
     columns = corpus.metadata_columns
+    share.seed_filter(key_prefix)  # a link's filter becomes the widgets' values (components/share.py)
     with st.expander("Metadata filter", expanded=expanded, icon=":material/filter_alt:"):
         chosen = st.multiselect(
             "Filter by", options=columns, key=f"{key_prefix}_columns", placeholder="choose columns",
@@ -102,6 +105,7 @@ def filter_builder(corpus_id: str, key_prefix: str, *, expanded: bool = False) -
             st.text("Active filter (every line must hold):\n" + "\n".join(f"• {line}" for line in value.describe())
                     + f"\nKeeps {kept:,} of {len(corpus):,} items.")
             tag_picker.subset_saver(corpus_id, value, key=f"{key_prefix}_subset")  # save these items as a corpus
+    share.remember_filter(corpus_id, value)  # the page's link carries it
     return value
 
 

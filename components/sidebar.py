@@ -6,8 +6,7 @@ from pathlib import Path
 import streamlit as st
 
 from components import resources as res
-from components import state, visitor
-from components.feedback import escape_markdown
+from components import share, state, visitor
 from engine.demo import DEFAULT_DEMO_ID
 from engine.models import resolve_model
 
@@ -53,6 +52,7 @@ def sidebar_context() -> tuple[str | None, tuple[str, ...]]:
     """
     render_navigation()
     visitor.frame()  # demo mode: who the visitor is, their scope, their queue position (components/visitor.py)
+    share.restore()  # a session opened from a link starts from the link's view (components/share.py)
     manifests = res.store().list_corpora()
     sidebar = st.sidebar
     if not manifests:
@@ -61,10 +61,6 @@ def sidebar_context() -> tuple[str | None, tuple[str, ...]]:
             sidebar.caption(f"Workspace: `{res.store().root}`")
         return None, ()
     names = {m["corpus_id"]: f"{m['name']} · {m['n_rows']:,} rows" for m in manifests}
-    linked = _corpus_from_link(manifests)
-    if linked is not None and linked != state.corpus_id():
-        state.set(state.CORPUS_ID, linked)
-        state.set(state.MODEL_IDS, ())
     if state.corpus_id() not in names:
         state.set(state.CORPUS_ID, default_corpus_id(manifests))
         state.set(state.MODEL_IDS, ())
@@ -95,6 +91,7 @@ def sidebar_context() -> tuple[str | None, tuple[str, ...]]:
     render_label_picker(corpus_id)
     if visitor.show_workspace_path():
         sidebar.caption(f"Workspace: `{res.store().root}`")
+    share.sync()  # the address bar holds this view (widgets' changes reached session state before this run)
     return corpus_id, state.model_ids()
 
 
@@ -137,19 +134,6 @@ def default_corpus_id(manifests: list[dict]) -> str:
     embedded = [m for m in manifests if m.get("embeddings")]
     demo = [m for m in embedded if m.get("name") == DEFAULT_DEMO_ID]
     return (demo or embedded or manifests)[0]["corpus_id"]
-
-
-def _corpus_from_link(manifests: list[dict]) -> str | None:
-    """A ``?corpus=<id or name>`` link opens that corpus once (shareable views, browser tests)."""
-    wanted = st.query_params.get("corpus")
-    if not wanted or st.session_state.get("_sidebar_link_used") == wanted:
-        return None
-    st.session_state["_sidebar_link_used"] = wanted
-    for manifest in manifests:
-        if wanted in (manifest["corpus_id"], manifest.get("name")):
-            return manifest["corpus_id"]
-    st.sidebar.warning(f"The link names a corpus ({escape_markdown(repr(wanted[:40]))}) that is not in this workspace.")
-    return None
 
 
 def require_embedded(corpus_id: str | None, model_ids: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:

@@ -7,6 +7,7 @@ Pages never invent keys: add one here, with its type, and use the constant.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Final
 
 import streamlit as st
@@ -104,6 +105,21 @@ _DEFAULTS: Final[dict[str, Any]] = {
 }
 
 
+# Called with a key's name after its durable value changes (state.set or a bound widget), in the
+# script thread, fragment reruns included: components/share.py keeps the page's link in the URL.
+_LISTENERS: list[Callable[[str], None]] = []
+
+
+def add_listener(listener: Callable[[str], None]) -> None:
+    if listener not in _LISTENERS:
+        _LISTENERS.append(listener)
+
+
+def _changed(name: str) -> None:
+    for listener in _LISTENERS:
+        listener(name)
+
+
 def get(name: str) -> Any:
     """The durable value of ``name`` (its default if unset)."""
     if name not in _DEFAULTS:
@@ -115,6 +131,7 @@ def set(name: str, value: Any) -> None:  # noqa: A001 - mirrors get()
     if name not in _DEFAULTS:
         raise KeyError(f"Unknown session key {name!r}: declare it in components/state.py")
     st.session_state[name] = value
+    _changed(name)
 
 
 def corpus_id() -> str | None:
@@ -155,8 +172,10 @@ def _keep_entry(name: str, entry: str) -> None:
     values = dict(get(name) or {})
     values[entry] = st.session_state[f"_w_{name}_{entry}"]
     st.session_state[name] = values
+    _changed(name)
 
 
 def _keep(name: str) -> None:
     value = st.session_state[f"_w_{name}"]
     st.session_state[name] = tuple(value) if isinstance(value, list) else value
+    _changed(name)

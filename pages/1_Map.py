@@ -4,7 +4,7 @@ from functools import partial
 
 import streamlit as st
 
-from components import cluster_curation, map_view, sidebar, state, tag_picker
+from components import cluster_curation, map_view, share, sidebar, state, tag_picker
 from components import resources as res
 from components.feedback import escape_markdown, user_errors
 from components.map_layers import label_layers
@@ -186,3 +186,5 @@ with user_errors():
     with st.spinner("Clustering…"):
         res.clusters(corpus_id, model_id, cluster_spec, spec)
 map_section(corpus_id, model_id, spec, cluster_spec)
+
+share.link_box()  # "Share this view": the link that reopens this page as it is (components/share.py)

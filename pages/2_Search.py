@@ -5,7 +5,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from components import filter_view, search_view, sidebar, state, tag_picker
+from components import filter_view, search_view, share, sidebar, state, tag_picker
 from components import resources as res
 from components.feedback import escape_markdown, user_errors
 from components.item_picker import item_picker
@@ -106,3 +106,5 @@ with user_errors():
         with st.expander("Hits on the map", expanded=False):
             search_view.render_hits_map(corpus, first, key="search_map")
     search_view.render_open_hit(corpus_id, results, label_column=label_column)
+
+share.link_box()  # "Share this view": the link that reopens this page as it is (components/share.py)

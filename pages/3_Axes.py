@@ -1,7 +1,7 @@
 """Axes: define a semantic axis, rank the corpus along it, and see how far to trust the ranking."""
 import streamlit as st
 
-from components import axes_editor, axes_view, sidebar, state, tag_picker
+from components import axes_editor, axes_view, share, sidebar, state, tag_picker
 from components import resources as res
 from components.feedback import user_errors
 
@@ -39,3 +39,5 @@ with user_errors():
     axes_view.render_two_axes(corpus, model_id, recipe_json)
     st.divider()
     axes_view.render_across_models(corpus, model_ids, recipe_json, n=n_show)
+
+share.link_box()  # "Share this view": the link that reopens this page as it is (components/share.py)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import bias_tabs, recipe_panel, sidebar
+from components import bias_tabs, recipe_panel, share, sidebar
 from components.feedback import user_errors
 
 st.set_page_config(page_title="Bias · Embedscape", layout="wide")
@@ -52,3 +52,5 @@ if direction is not None:
 if debias is not None:
     with tab_debias, user_errors(stop=False):
         bias_tabs.debias_results(model, debias)
+
+share.link_box()  # "Share this view": the link that reopens this page as it is (components/share.py)

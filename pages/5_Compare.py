@@ -6,7 +6,7 @@ import streamlit as st
 
 from components import compare_view as view
 from components import resources as res
-from components import sidebar, state
+from components import share, sidebar, state
 from components.feedback import escape_markdown, progress_reporter, user_errors
 from components.item_detail import open_item_button
 from engine.compare import MATRICES, extremes
@@ -157,3 +157,5 @@ with translate_tab, user_errors():
                                      help="Which items are anchors and which are held out."))
     report = res.compare_translation(corpus_id, source, target, seed)
     view.render_translation(report)
+
+share.link_box()  # "Share this view": the link that reopens this page as it is (components/share.py)

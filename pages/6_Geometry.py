@@ -8,7 +8,7 @@ import json
 import streamlit as st
 
 from components import geometry_view as view
-from components import sidebar, state
+from components import share, sidebar, state
 from components import resources as res
 from components.handoff import colour_map_with_scores
 from components.feedback import escape_markdown, user_errors
@@ -248,3 +248,5 @@ with tabs[5], user_errors():
                             help="Colour the Map by every item's similarity to this topic.")
         send_to_map(result.scores[:, result.names.index(pick)].astype(float), name=f"topic {pick} ({model_id})",
                     model_id=model_id, key="geometry_topic_to_map", help_text="Send the similarities to the Map.")
+
+share.link_box()  # "Share this view": the link that reopens this page as it is (components/share.py)

@@ -56,5 +56,5 @@ def test_a_corpus_link_that_names_no_corpus_is_quoted_as_plain_text(beacon_corpu
     at.query_params["corpus"] = BEACON
     at.run()
     assert not at.exception
-    warnings = [str(w.value) for w in at.warning if "link names a corpus" in str(w.value)]
+    warnings = [str(w.value) for w in at.warning if "link's corpus" in str(w.value)]
     assert warnings and not any("![" in w or "http://" in w for w in warnings), warnings

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bench.load import demo_server, rss_mb
-from tests.browser.conftest import LAUNCH_ARGS, screenshot, wait_for_app
+from tests.browser.conftest import screenshot, wait_for_app
 
 
 @pytest.fixture(scope="module")

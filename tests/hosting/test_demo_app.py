@@ -66,7 +66,7 @@ def test_a_corpus_link_opens_only_the_visitors_own(demo_env, store):
     secret = _upload_as(store, alice, ["a secret corpus text", "one more secret"], "alice-secret")
     at = _home(bob, corpus=secret)
     assert at.session_state[state.CORPUS_ID] != secret
-    assert any("not in this workspace" in str(w.value) for w in at.sidebar.warning)
+    assert any("not in this workspace" in str(w.value) for w in at.warning)
     at = _home(bob, corpus="alice-secret")
     assert at.session_state[state.CORPUS_ID] != secret
 
