@@ -451,7 +451,7 @@ export default function (component) {
     toScreen: (x, y) => { const r = over.getBoundingClientRect(); return [r.left + px(x), r.top + py(y)]; },
     point: (i) => ({ x: m.x[i], y: m.y[i], row: m.row[i] }),
     rows: () => Array.from(m.row), xs: () => Array.from(m.x), ys: () => Array.from(m.y),
-    rings: () => Array.from(m.ring), colors: () => m.colors, legend: () => m.legend,
+    rings: () => Array.from(m.ring), colors: () => m.colors, codes: () => Array.from(m.code), legend: () => m.legend,
     view: viewState, labels: () => shownLabels.slice(), viewKey, n: m.n,
     labelBoxes: () => { const r = over.getBoundingClientRect(); return shownBoxes.map((b) => [r.left + b[0], r.top + b[1], r.left + b[2], r.top + b[3]]); },
     setZoom: (z, cx, cy) => {

@@ -90,18 +90,19 @@ def check_same(page, fresh, name: str, *values) -> None:
 def test_map_link(app_url, page, browser, fresh_pages, lee):
     item = lee.ids[11]
     page.goto(f"{app_url}/Map?corpus={lee.corpus_id}&models={SENTENCE},{WORDS}&method=pca&item={item}")
-    page.wait_for_function("() => document.querySelector('.js-plotly-plot')?._fullData", timeout=180_000)
+    page.locator(".esm-root[data-ready='1']").wait_for(timeout=180_000)
     wait_for_app(page, timeout=180_000)
     page.get_by_test_id("stSelectbox").filter(has_text="Colour by").click(timeout=60_000)
     page.get_by_role("option", name="article", exact=True).click()
     wait_for_app(page)
-    page.wait_for_function("() => document.querySelector('.js-plotly-plot')?._fullData", timeout=60_000)
+    page.locator(".esm-root[data-ready='1']").wait_for(timeout=60_000)
     fresh = open_fresh(browser, copied_link(page), fresh_pages)
-    fresh.wait_for_function("() => document.querySelector('.js-plotly-plot')?._fullData", timeout=60_000)
+    fresh.locator(".esm-root[data-ready='1']").wait_for(timeout=60_000)
 
-    def figure(p):  # every drawn point: (trace, row, rounded x, y) from the browser's own figure
-        return p.evaluate("""() => document.querySelector('.js-plotly-plot')._fullData.flatMap(t =>
-            Array.from(t.customdata || []).map((r, i) => [t.name, r, Math.round(t.x[i] * 1e4), Math.round(t.y[i] * 1e4)]))""")
+    def figure(p):  # every drawn point: (colour, row, rounded x, y) from the browser's own canvas
+        return p.locator(".esm-root[data-ready='1']").evaluate("""r => { const m = r.__map, xs = m.xs(), ys = m.ys(),
+            codes = m.codes(), colors = m.colors(); return Array.from(m.rows()).map((row, i) =>
+            [colors[codes[i]], row, Math.round(xs[i] * 1e4), Math.round(ys[i] * 1e4)]); }""")
 
     check_same(page, fresh, "map", figure,
                lambda p: p.get_by_test_id("stSelectbox").filter(has_text="Colour by").inner_text(),
