@@ -15,6 +15,8 @@ import streamlit as st
 
 from components import state
 from components.feedback import escape_markdown
+from components.map_view import _csv_bytes as csv_bytes  # noqa: F401  (re-exported: one writer for every table export)
+from components.map_view import _parquet_bytes as parquet_bytes  # noqa: F401  (re-exported)
 from engine.project import ProjectionSpec
 
 SELECTED_COLOR = "#d62728"

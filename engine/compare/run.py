@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
-from engine.compare.agreement import DEFAULT_P, chance, graph_valid, pair_agreement
+from engine.compare.agreement import DEFAULT_P, PairAgreement, chance, graph_valid, pair_agreement, pair_label
 from engine.compare.similarity import CKA_SAMPLE, SIMILARITY_PAIRS, cka, similarity_correlation
 from engine.knn import KnnError, KnnGraph, KnnMethod, knn_graph, stored_graph
 from engine.types import ID_COLUMN, Corpus, Embeddings

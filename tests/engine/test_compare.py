@@ -20,6 +20,7 @@ from engine.compare import (
     linear_cka,
     list_agreement,
     overlap_at_k,
+    pair_agreement,
     translate,
 )
 from engine.corpus import corpus_from_texts
