@@ -179,6 +179,8 @@ def map_section(corpus_id: str, model_id: str, spec: ProjectionSpec, cluster_spe
         tag_picker.tags_panel(corpus_id, clustering=clustering)
         map_view.render_exports(partial(map_view.map_chart, projection, corpus.texts, **drawing),
                                 name=f"embedscape-map-{model_id}-{projection.method}")
+    # inside the fragment: a colour change or a click reruns only this part, and the link must follow it
+    share.link_box()  # "Share this view": the link that reopens this page as it is (components/share.py)
 
 
 with user_errors():
@@ -186,5 +188,3 @@ with user_errors():
     with st.spinner("Clustering…"):
         res.clusters(corpus_id, model_id, cluster_spec, spec)
 map_section(corpus_id, model_id, spec, cluster_spec)
-
-share.link_box()  # "Share this view": the link that reopens this page as it is (components/share.py)
