@@ -265,6 +265,9 @@ def _float_or_none(value: Any) -> float | None:
     return number
 
 
+ISO_FORMATS = ("%Y-%m-%d", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M")
+
+
 def as_datetime(column: pl.Expr, dtype: pl.DataType | None) -> pl.Expr:
     """``column`` as naive datetimes: a date column cast, a zoned one taken in UTC, text parsed as ISO
     dates (values that do not parse become null, so a date range never keeps them)."""
@@ -272,7 +275,9 @@ def as_datetime(column: pl.Expr, dtype: pl.DataType | None) -> pl.Expr:
         if isinstance(dtype, pl.Datetime) and dtype.time_zone:
             column = column.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
         return column.cast(pl.Datetime("us"))
-    return column.cast(pl.String).str.strip_chars().str.to_datetime(strict=False, time_unit="us")
+    text = column.cast(pl.String).str.strip_chars()
+    # explicit formats: polars' format inference raises on a column whose first value is not a date
+    return pl.coalesce([text.str.to_datetime(form, strict=False, time_unit="us") for form in ISO_FORMATS])
 
 
 def _moment(text: str) -> datetime:
