@@ -56,6 +56,12 @@ COMPARE_FOCUS_SEEN: Final = "compare_focus_seen"  # dict | None: the FOCUS_ITEM 
 COMPARE_SELECTION: Final = "compare_selection"  # dict(corpus_id, rows: list[int], source: model id) | None:
 #   points selected in one aligned map, highlighted in all of them
 
+# -- the session filter (issue 16: cross-filtered metadata) -------------------------------------------
+# dict[corpus_id, str]: the one session filter per corpus, as engine.filters.Filter JSON (so a link can
+# carry it). The Map's linked charts and chips set it; Map, Search and Axes apply it (components.filter_view).
+ACTIVE_FILTER: Final = "active_filter"
+CROSSFILTER_EPOCH: Final = "crossfilter_epoch"  # int: bumped when a chip is removed, so the charts redraw unbrushed
+
 # -- home page -------------------------------------------------------------------------------------
 LAST_INGEST: Final = "last_ingest"  # dict: the latest ingest report, shown on the home page
 LAST_EMBED: Final = "last_embed"  # list[dict]: the latest embed summaries (one per model, each with its corpus_id)
@@ -90,6 +96,8 @@ _DEFAULTS: Final[dict[str, Any]] = {
     COMPARE_ITEM: None,
     COMPARE_FOCUS_SEEN: None,
     COMPARE_SELECTION: None,
+    ACTIVE_FILTER: {},
+    CROSSFILTER_EPOCH: 0,
 }
 
 

@@ -3,7 +3,7 @@ import time
 
 import streamlit as st
 
-from components import map_view, sidebar, state
+from components import crossfilter, map_view, sidebar, state
 from components import resources as res
 from components.feedback import escape_markdown, user_errors
 from engine.cluster import ClusterSpec
@@ -102,6 +102,7 @@ with user_errors():
             status.update(label=f"Computed the {name} in {time.perf_counter() - started:.1f} s; it is stored, "
                           "so it opens at once next time.", state="complete", expanded=False)
     projection = res.projection(corpus_id, model_id, spec)
+    projection = crossfilter.filtered_projection(corpus_id, corpus, projection)  # the session filter drops rows
     with st.spinner("Clustering…"):
         clustering = res.clusters(corpus_id, model_id, cluster_spec, spec)
 
@@ -136,6 +137,8 @@ with user_errors():
                     "select a group (toolbar, top right of the map).")
         else:
             st.info("In 3-D, drag to rotate. To open an item, find it above or click it in the 2-D view.")
+
+    crossfilter.linked_charts(corpus_id, corpus, shown=len(rows))  # linked metadata charts and filter chips
 
     selection = state.get(state.SELECTION)
     if selection and selection.get("corpus_id") == corpus_id:
