@@ -134,9 +134,10 @@ def facet_chart(facet: Facet, *, condition: Any = None, selection: bool = False)
     x = alt.X(f"label:{kind}", title=None, scale=scale)
     brush = alt.selection_interval(name=BRUSH_PARAM, encodings=["x"])
     totals = alt.Chart(frame).mark_bar(color=TOTAL_COLOR).encode(
-        x=x, x2=f"end:{kind}", y=alt.Y("count:Q", title="items"), tooltip=tooltip).add_params(brush)
+        x=x, x2=f"end:{kind}", y=alt.Y("count:Q", title="items"), y2=alt.datum(0), tooltip=tooltip).add_params(brush)
+    # y2 = 0: with x2 set, Vega-Lite would otherwise draw each bar as a thin band at its count
     part = alt.Chart(frame).mark_bar(color=SELECTED_COLOR).encode(x=x, x2=f"end:{kind}", y="selected:Q",
-                                                                    tooltip=tooltip)
+                                                                    y2=alt.datum(0), tooltip=tooltip)
     layers = [totals, part]
     shade = _active_range(condition, temporal)
     if shade is not None:

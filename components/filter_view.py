@@ -152,7 +152,7 @@ def filter_chips(corpus_id: str, *, key: str) -> None:
     if value.is_empty:
         return
     with st.container(horizontal=True, key=key, vertical_alignment="center"):
-        st.caption("Filter:")
+        st.caption("Filter:", width="content")
         for position, line in enumerate(value.describe()):
             st.button(escape_markdown(line), key=f"{key}_{position}", icon=":material/close:",
                       on_click=_remove_condition, args=(corpus_id, line), type="secondary",
