@@ -161,6 +161,21 @@ def filter_chips(corpus_id: str, *, key: str) -> None:
                   on_click=_clear_filter, args=(corpus_id,), help="Remove every condition of the filter.")
 
 
+def apply_session_filter(corpus_id: str, frame: pl.DataFrame, *, key: str) -> pl.DataFrame:
+    """``frame`` (one row per item, with an ``id`` column) limited to the items the session filter keeps,
+    with its chips and a caption above; ``frame`` itself when there is no filter."""
+    value = session_filter(corpus_id)
+    if value.is_empty:
+        return frame
+    corpus = res.corpus(corpus_id)
+    keep = value.mask(corpus)
+    kept_ids = corpus.frame["id"].filter(pl.Series(keep))
+    filter_chips(corpus_id, key=key)
+    out = frame.filter(pl.col("id").is_in(kept_ids.implode()))
+    st.caption(f"The filter keeps {out.height:,} of {frame.height:,} items here; ranks stay those of the whole corpus.")
+    return out
+
+
 def _bump_epoch() -> None:
     state.set(state.CROSSFILTER_EPOCH, int(state.get(state.CROSSFILTER_EPOCH)) + 1)
 

@@ -78,3 +78,17 @@ def test_brush_payloads_become_conditions(small_corpus):
     assert brush_condition(words, {"brush": {}}, small_corpus) is None  # cleared
     assert brush_condition(words, {"brush": {"label": ["x", "y"]}}, small_corpus) is None
     assert brush_condition(words, "junk", small_corpus) is None
+
+
+def test_axes_ranks_only_what_the_session_filter_keeps(small_corpus, small_embeddings):
+    from engine.axes import PolesRecipe
+
+    value = Filter((MetadataFilter("n_words", low=18, high=40),))
+    recipe = PolesRecipe(positive=("police arrested a man",), negative=("cricket match",))
+    at = open_page("pages/3_Axes.py", small_corpus.corpus_id, (SMALL_MODEL,),
+                   **_session(small_corpus, value), **{state.AXES_RECIPE: recipe})
+    kept = set(pl.Series(small_corpus.ids).filter(pl.Series(value.mask(small_corpus))).to_list())
+    top, bottom = at.dataframe[0].value, at.dataframe[1].value
+    assert set(top["id"]) | set(bottom["id"]) <= kept
+    assert at.button(key="axes_filter_chips_0")
+    assert any("The filter keeps" in c.value for c in at.caption)
