@@ -83,6 +83,10 @@ def linked_charts(corpus_id: str, corpus: Corpus, *, shown: int | None = None,
             parts.append(f"{int(selected.sum()):,} selected on the map (coloured in the charts)")
         st.caption(" · ".join(parts))
     filter_view.filter_chips(corpus_id, key=f"{key}_chips")
+    if not st.toggle("Linked metadata charts", help="A small chart per metadata column under the map: brush or "
+                     "click one to filter the map and the other charts. Off: the filter still applies.",
+                     **state.bind(state.CROSSFILTER_CHARTS)):
+        return
     facets = res.facets(corpus_id, value.to_json(), None if selected is None else np.flatnonzero(selected).tobytes())
     if not facets:
         st.caption("No metadata column to chart (ids and free text get no chart).")

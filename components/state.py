@@ -61,6 +61,7 @@ COMPARE_SELECTION: Final = "compare_selection"  # dict(corpus_id, rows: list[int
 # carry it). The Map's linked charts and chips set it; Map, Search and Axes apply it (components.filter_view).
 ACTIVE_FILTER: Final = "active_filter"
 CROSSFILTER_EPOCH: Final = "crossfilter_epoch"  # int: bumped when a chip is removed, so the charts redraw unbrushed
+CROSSFILTER_CHARTS: Final = "crossfilter_charts"  # bool: draw the Map's linked metadata charts (the filter applies either way)
 
 # -- home page -------------------------------------------------------------------------------------
 LAST_INGEST: Final = "last_ingest"  # dict: the latest ingest report, shown on the home page
@@ -98,6 +99,7 @@ _DEFAULTS: Final[dict[str, Any]] = {
     COMPARE_SELECTION: None,
     ACTIVE_FILTER: {},
     CROSSFILTER_EPOCH: 0,
+    CROSSFILTER_CHARTS: True,
 }
 
 
