@@ -11,6 +11,7 @@ from components.crossfilter import brush_condition
 from engine.facets import plan_facets
 from engine.filters import Filter, MetadataFilter
 from tests.app.pages import open_page
+from tests.app.test_no_markup import BEACON, beacon_corpus  # noqa: F401 - fixture
 from tests.conftest import SMALL_MODEL
 
 MAP = "pages/1_Map.py"
@@ -92,3 +93,11 @@ def test_axes_ranks_only_what_the_session_filter_keeps(small_corpus, small_embed
     assert set(top["id"]) | set(bottom["id"]) <= kept
     assert at.button(key="axes_filter_chips_0")
     assert any("The filter keeps" in c.value for c in at.caption)
+
+
+def test_chips_quote_a_markdown_column_name_as_plain_text(beacon_corpus):
+    value = Filter((MetadataFilter(BEACON, values=("a",)),))
+    at = open_page("pages/2_Search.py", beacon_corpus.corpus_id, ("minilm-l3",),
+                   **{state.ACTIVE_FILTER: {beacon_corpus.corpus_id: value.to_json()}})
+    chip = at.button(key="search_filter_chips_0")
+    assert "beacon" in chip.label and "![" not in chip.label and "](" not in chip.label
