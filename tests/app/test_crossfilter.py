@@ -101,3 +101,19 @@ def test_chips_quote_a_markdown_column_name_as_plain_text(beacon_corpus):
                    **{state.ACTIVE_FILTER: {beacon_corpus.corpus_id: value.to_json()}})
     chip = at.button(key="search_filter_chips_0")
     assert "beacon" in chip.label and "![" not in chip.label and "](" not in chip.label
+
+
+def test_category_and_timeline_payloads_become_conditions():
+    from engine.types import Corpus
+
+    frame = pl.DataFrame({"id": [str(i) for i in range(6)], "text": ["t"] * 6, "kind": list("aabbcc"),
+                          "day": ["2024-01-01", "2024-01-02", "2024-02-01", "2024-03-01", None, "2024-03-05"]})
+    corpus = Corpus("c", "c", frame, "text")
+    plans = {p.column: p for p in plan_facets(corpus)}
+    picked = brush_condition(plans["kind"], {"pick": [{"label": "b"}, {"label": "c"}]}, corpus)
+    assert set(picked.values) == {"b", "c"}
+    assert brush_condition(plans["kind"], {"pick": []}, corpus) is None
+    # Vega-Lite reports a UTC time brush as epoch milliseconds
+    day = brush_condition(plans["day"], {"brush": {"label": [1704067200000, 1706745600000]}}, corpus)
+    assert (day.start[:10], day.end[:10]) == ("2024-01-01", "2024-02-01")
+    assert Filter((day,)).mask(corpus).tolist() == [True, True, True, False, False, False]
