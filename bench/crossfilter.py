@@ -8,7 +8,7 @@ a score, a year, a kind and a date column) and a stored 2-D layout (synthetic: n
 one `streamlit run` serves it. In one browser session the bench alternates the Map's "Colour by"
 (a real map rerun) with the linked charts off (the plain map) and on, and times a brush on the
 `score` histogram until the map's status line reports the new count. Each time runs from the action
-to the end of the rerun (Streamlit's running indicator gone). Also timed in process: the facet
+to the page's last change of the rerun. Also timed in process: the facet
 counts alone (engine.facets) for the same filter. Prints a Markdown table for docs/benchmarks.md.
 """
 from __future__ import annotations
@@ -27,10 +27,10 @@ sys.path.insert(0, str(ROOT))
 
 MODEL = "minilm-l3"
 STATUS = ".st-key-crossfilter_status"
-WATCH = """() => { window.__runs = []; let running = false;
-  new MutationObserver(() => { const now = !!document.querySelector('[data-testid="stStatusWidget"]');
-    if (now !== running) { running = now; window.__runs.push([now, performance.now()]); } })
-  .observe(document.body, {childList: true, subtree: true}); }"""
+QUIET_MS = 400  # a rerun is over when the page has not changed for this long
+WATCH = """() => { window.__last = performance.now();
+  new MutationObserver(() => { window.__last = performance.now(); })
+  .observe(document.body, {childList: true, subtree: true, attributes: true, characterData: true}); }"""
 
 
 def prepare(root: Path, rows: int, seed: int = 0) -> str:
@@ -73,15 +73,14 @@ def prepare(root: Path, rows: int, seed: int = 0) -> str:
 
 
 def timed(page, action) -> float:
-    """Seconds from ``action()`` to the end of the rerun it starts."""
-    page.evaluate("() => { window.__runs = []; }")
+    """Seconds from ``action()`` to the page's last change before it stays still for QUIET_MS (Streamlit's
+    running indicator does not show for short reruns, so the page's own mutations mark the end)."""
+    page.wait_for_function(f"() => performance.now() - window.__last > {QUIET_MS}", timeout=600_000)
     started = page.evaluate("() => performance.now()")
     action()
-    page.wait_for_function("() => window.__runs.some(([r]) => r) && "
-                           "!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=600_000)
-    page.wait_for_timeout(50)
-    ended = page.evaluate("() => window.__runs.filter(([r]) => !r).map(([, t]) => t).pop()")
-    return (ended - started) / 1000
+    page.wait_for_function(f"() => window.__last > {started} + 50 && performance.now() - window.__last > {QUIET_MS} "
+                           "&& !document.querySelector(`[data-testid='stStatusWidget']`)", timeout=600_000)
+    return (page.evaluate("() => window.__last") - started) / 1000
 
 
 def colour_by(page, option: str) -> None:
