@@ -34,7 +34,7 @@ SELECTED_COLOR = "#4c78a8"  # of those, the map selection (or everything, withou
 BRUSH_PARAM = "brush"
 PICK_PARAM = "pick"
 CHARTS_PER_ROW = 3
-CHART_HEIGHT = 150
+CHART_HEIGHT = 190
 TITLE_CHARS = 60
 
 
@@ -129,13 +129,14 @@ def facet_chart(facet: Facet, *, condition: Any = None, selection: bool = False)
             stroke=alt.condition("datum.active", alt.value("#e45756"), alt.value(None))).add_params(pick)
         part = alt.Chart(frame).mark_bar(color=SELECTED_COLOR).encode(
             y=y, x="selected:Q", opacity=alt.condition(pick, alt.value(1.0), alt.value(0.35)), tooltip=tooltip)
-        return alt.layer(totals, part, title=title).properties(height=max(CHART_HEIGHT, 16 * frame.height))
+        return alt.layer(totals, part, title=title).properties(height=max(CHART_HEIGHT, 22 * frame.height))
     temporal = plan.kind == "date"
     if temporal:  # "Z": Vega reads a datetime without a zone as local time, and the scale is UTC
         frame = frame.with_columns(pl.col(c).map_elements(_utc_text, return_dtype=pl.String) for c in ("label", "end"))
     kind = "T" if temporal else "Q"
     scale = alt.Scale(type="utc") if temporal else alt.Scale(zero=False, nice=False)
-    x = alt.X(f"label:{kind}", title=None, scale=scale)
+    axis = alt.Axis(format="d") if plan.integer else alt.Axis()  # years read 1980, not 1,980
+    x = alt.X(f"label:{kind}", title=None, scale=scale, axis=axis)
     brush = alt.selection_interval(name=BRUSH_PARAM, encodings=["x"])
     totals = alt.Chart(frame).mark_bar(color=TOTAL_COLOR).encode(
         x=x, x2=f"end:{kind}", y=alt.Y("count:Q", title="items"), y2=alt.datum(0), tooltip=tooltip).add_params(brush)

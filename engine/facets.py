@@ -180,6 +180,10 @@ def range_condition(plan: FacetPlan, low: float | None, high: float | None) -> M
         low, high = float(np.ceil(low)), float(np.floor(high))
         if high < low:
             return None
+    elif plan.labels:  # a brush is as precise as a pixel: keep ~4 significant digits of the column's span
+        span = float(plan.ends[-1]) - float(plan.labels[0])
+        decimals = max(0, 3 - int(np.floor(np.log10(span)))) if span > 0 else 6
+        low, high = round(float(low), decimals), round(float(high), decimals)
     return MetadataFilter(plan.column, low=float(low), high=float(high))
 
 

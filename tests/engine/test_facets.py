@@ -194,3 +194,11 @@ def test_hostile_values_stay_values():
     keep = Filter((condition,)).mask(corpus)
     assert keep.sum() == (corpus.frame[HOSTILE] == "<b>bold</b>").sum()
     assert not keep[3]  # the missing value matches nothing
+
+
+def test_a_float_brush_keeps_a_readable_precision():
+    corpus = make_corpus()
+    plan = next(p for p in plan_facets(corpus) if p.column == "score")
+    condition = range_condition(plan, -1.0968212446828256, 1.8731155084806415)
+    assert len(repr(condition.low)) <= 7 and len(repr(condition.high)) <= 7
+    assert abs(condition.low + 1.0968) < 1e-3 and abs(condition.high - 1.8731) < 1e-3
