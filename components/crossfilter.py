@@ -102,9 +102,12 @@ def linked_charts(corpus_id: str, corpus: Corpus, *, shown: int | None = None,
                 with column_slot:
                     chart_key = f"{key}_{epoch}_{position}"  # position, not the (hostile) column name
                     chart = facet_chart(facet, condition=active.get(facet.plan.column), selection=selected is not None)
-                    st.altair_chart(chart, key=chart_key, on_select=partial(_on_brush, corpus_id, chart_key, position),
-                                    selection_mode=[PICK_PARAM if facet.plan.kind == "category" else BRUSH_PARAM],
-                                    width="stretch")
+                    # the spec without Altair's schema validation (~150 ms a chart, the whole cost of the
+                    # charts on a map rerun); tests/app/test_crossfilter.py validates the same charts
+                    st.vega_lite_chart(spec=chart.to_dict(validate=False), key=chart_key,
+                                       on_select=partial(_on_brush, corpus_id, chart_key, position),
+                                       selection_mode=[PICK_PARAM if facet.plan.kind == "category" else BRUSH_PARAM],
+                                       width="stretch")
                     note = f"{facet.missing:,} without a value" if facet.missing else ""
                     if note:
                         st.caption(note)

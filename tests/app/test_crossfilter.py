@@ -117,3 +117,22 @@ def test_category_and_timeline_payloads_become_conditions():
     day = brush_condition(plans["day"], {"brush": {"label": [1704067200000, 1706745600000]}}, corpus)
     assert (day.start[:10], day.end[:10]) == ("2024-01-01", "2024-02-01")
     assert Filter((day,)).mask(corpus).tolist() == [True, True, True, False, False, False]
+
+
+def test_every_chart_kind_is_a_valid_vega_lite_spec():
+    """The page sends specs without Altair's validation (for speed): validate them here."""
+    from components.crossfilter import facet_chart
+    from engine.facets import condition_masks, facet_counts
+    from engine.types import Corpus
+
+    frame = pl.DataFrame({"id": [str(i) for i in range(8)], "text": ["t"] * 8, "kind": list("aabbccdd"),
+                          "score": [0.1, 0.5, 0.2, 0.9, None, 0.3, 0.7, 0.4], "year": [1990 + i for i in range(8)],
+                          "day": [f"2024-0{1 + i % 6}-01" for i in range(8)]})
+    corpus = Corpus("c", "c", frame, "text")
+    value = Filter((MetadataFilter("score", low=0.2, high=0.8), MetadataFilter("day", start="2024-02-01", end="2024-05-01")))
+    facets = facet_counts(plan_facets(corpus), *condition_masks(corpus, value), selection=pl.Series([True, False] * 4).to_numpy())
+    assert {f.plan.kind for f in facets} == {"number", "category", "date"}
+    active = {c.column: c for c in value.conditions}
+    for facet in facets:
+        spec = facet_chart(facet, condition=active.get(facet.plan.column), selection=True).to_dict()  # validates
+        assert spec["layer"]
