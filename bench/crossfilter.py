@@ -47,7 +47,8 @@ def prepare(root: Path, rows: int, seed: int = 0) -> str:
 
     rng = np.random.default_rng(seed)
     clusters = rng.integers(0, 40, rows)
-    words = np.array("river stone light market engine winter garden signal harbour paper forest copper".split())
+    words = np.array(["river", "stone", "light", "market", "engine", "winter", "garden", "signal", "harbour", "paper",
+                      "forest", "copper"])
     texts = [" ".join(rng.choice(words, 8)) + f" {c}" for c in clusters]
     start = dt.date(2015, 1, 1)
     metadata = {"score": rng.normal(clusters / 10, 1.0).round(3).tolist(),
@@ -139,11 +140,11 @@ def run(rows: int, repeats: int, screenshot: str | None = None) -> list[tuple[st
                 if is_on != charts_on:
                     timed(page, lambda: toggle.click())
                 for option in ("kind", "Cluster"):
-                    seconds = timed(page, lambda: colour_by(page, option))
+                    seconds = timed(page, lambda option=option: colour_by(page, option))
                     if repeat:
                         cases[name].append(seconds)
             page.get_by_test_id("stVegaLiteChart").nth(0).scroll_into_view_if_needed()
-            seconds = timed(page, lambda: brush(page, 0, 0.3 + 0.02 * repeat, 0.6))
+            seconds = timed(page, lambda repeat=repeat: brush(page, 0, 0.3 + 0.02 * repeat, 0.6))
             if repeat:
                 cases["brush a histogram → map and charts updated"].append(seconds)
         if screenshot:

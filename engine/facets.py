@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Literal
 
 import numpy as np
@@ -285,7 +285,7 @@ def _iso(moment: datetime) -> str:
 
 def _naive(text: str) -> datetime:
     moment = datetime.fromisoformat(text)
-    return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
 def _iso_moment(value: object) -> str | None:
@@ -295,7 +295,7 @@ def _iso_moment(value: object) -> str | None:
         if not np.isfinite(value):
             return None
         try:
-            moment = datetime.fromtimestamp(float(value) / 1000, tz=timezone.utc).replace(tzinfo=None)
+            moment = datetime.fromtimestamp(float(value) / 1000, tz=UTC).replace(tzinfo=None)
         except (OverflowError, OSError, ValueError):
             return None
         return moment.isoformat(timespec="seconds")

@@ -41,8 +41,8 @@ def test_session_filter_limits_the_map_and_shows_removable_chips(small_corpus, s
     assert 0 < keep.sum() < len(small_corpus)
     assert _drawn_rows(at) == [int(r) for r in keep.nonzero()[0]]
     status = [c.value for c in at.caption if c.value.startswith("Filter keeps")]
-    assert status == [f"Filter keeps {int(keep.sum()):,} of {len(small_corpus):,} items · "
-                      f"the map shows {int(keep.sum()):,} points"]
+    expected = f"Filter keeps {int(keep.sum()):,} of {len(small_corpus):,} items · the map shows {int(keep.sum()):,} points"
+    assert status == [expected]
     assert len(at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")) == 2  # article and n_words
     chip = at.button(key="crossfilter_chips_0")
     assert "n\\_words" in chip.label or "n_words" in chip.label
@@ -95,7 +95,7 @@ def test_axes_ranks_only_what_the_session_filter_keeps(small_corpus, small_embed
     assert any("The filter keeps" in c.value for c in at.caption)
 
 
-def test_chips_quote_a_markdown_column_name_as_plain_text(beacon_corpus):
+def test_chips_quote_a_markdown_column_name_as_plain_text(beacon_corpus):  # noqa: F811 - the imported fixture
     value = Filter((MetadataFilter(BEACON, values=("a",)),))
     at = open_page("pages/2_Search.py", beacon_corpus.corpus_id, ("minilm-l3",),
                    **{state.ACTIVE_FILTER: {beacon_corpus.corpus_id: value.to_json()}})

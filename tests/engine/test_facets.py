@@ -8,8 +8,15 @@ import polars as pl
 import pytest
 
 from engine.facets import (
-    OTHER, TOP_CATEGORIES, category_condition, condition_masks, date_condition, facet_counts, facet_kind,
-    plan_facets, range_condition,
+    OTHER,
+    TOP_CATEGORIES,
+    category_condition,
+    condition_masks,
+    date_condition,
+    facet_counts,
+    facet_kind,
+    plan_facets,
+    range_condition,
 )
 from engine.filters import Filter, FilterError, ItemSet, MetadataFilter
 from engine.types import Corpus
@@ -133,8 +140,8 @@ def test_category_click_and_other():
 def test_date_brush_from_epoch_milliseconds_and_text():
     corpus = make_corpus()
     plans = {p.column: p for p in plan_facets(corpus)}
-    start = dt.datetime(2020, 6, 1, tzinfo=dt.timezone.utc).timestamp() * 1000
-    end = dt.datetime(2020, 9, 1, tzinfo=dt.timezone.utc).timestamp() * 1000
+    start = dt.datetime(2020, 6, 1, tzinfo=dt.UTC).timestamp() * 1000
+    end = dt.datetime(2020, 9, 1, tzinfo=dt.UTC).timestamp() * 1000
     condition = date_condition(plans["published"], start, end)
     assert condition.start.startswith("2020-06-01") and condition.end.startswith("2020-09-01")
     keep = Filter((condition,)).mask(corpus)
