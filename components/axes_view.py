@@ -15,7 +15,7 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from components import axes_charts, handoff, item_detail, state
+from components import axes_charts, filter_view, handoff, item_detail, state
 from components import resources as res
 from components.feedback import escape_markdown, user_errors
 from engine.export import to_csv_bytes  # formula cells neutralised
@@ -120,6 +120,7 @@ def render_ranking(corpus_id: str, model_id: str, recipe_json: str, *, key: str 
     n_resamples = plan.n_resamples if with_band else 0
     band = res.axis_band(corpus_id, model_id, recipe_json, n_resamples) if n_resamples else None
     ranked = res.axis_ranked_frame(corpus_id, model_id, recipe_json, n_resamples)
+    ranked = filter_view.apply_session_filter(corpus_id, ranked, key=f"{key}_filter_chips")  # ends, band, CSV
     render_ranked_ends(ranked, corpus_id=corpus_id, label_column=state.label_column(corpus_id), n=n_show,
                        positive_label=axis.positive_label, negative_label=axis.negative_label, key=f"{key}_ranked")
     n_items = len(ranking.scores)

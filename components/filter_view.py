@@ -2,8 +2,10 @@
 
 ``filter_builder(corpus_id, key_prefix)`` draws the controls and returns an
 ``engine.filters.Filter`` (the one filter model; ``filter.mask(corpus)`` gives the row mask).
-Each page passes its own ``key_prefix``, so two pages keep separate filters. Column names and
-values come from the user's file: they are escaped in labels and shown as plain text elsewhere.
+Each page passes its own ``key_prefix``, so two pages keep separate widget conditions; on top of
+them every page applies the *session filter* (``session_filter``: one per corpus, set by the Map's
+linked charts, shown as removable chips). Column names and values come from the user's file: they are
+escaped in labels and shown as plain text elsewhere.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import streamlit as st
 from components import resources as res
 from components import state, tag_picker
 from components.feedback import escape_markdown
-from engine.filters import Filter, ItemSet, MetadataFilter
+from engine.filters import Filter, FilterError, ItemSet, MetadataFilter
 from engine.labels import is_identifier_column
 from engine.types import Corpus
 
@@ -77,6 +79,7 @@ def filter_builder(corpus_id: str, key_prefix: str, *, expanded: bool = False) -
     corpus = res.corpus(corpus_id)
     columns = corpus.metadata_columns
     share.seed_filter(key_prefix)  # a link's filter becomes the widgets' values (components/share.py)
+    filter_chips(corpus_id, key=f"{key_prefix}_chips")
     with st.expander("Metadata filter", expanded=expanded, icon=":material/filter_alt:"):
         chosen = st.multiselect(
             "Filter by", options=columns, key=f"{key_prefix}_columns", placeholder="choose columns",
@@ -97,7 +100,7 @@ def filter_builder(corpus_id: str, key_prefix: str, *, expanded: bool = False) -
                 help="Keep only the items lassoed on the Map page."):
             item_sets.append(selection)
         item_sets += tag_picker.item_set_filters(corpus_id, key_prefix)  # tags and curated clusters
-        value = Filter(tuple(conditions), tuple(item_sets))
+        value = merged(session_filter(corpus_id), Filter(tuple(conditions), tuple(item_sets)))
         if not value.is_empty:
             keep = value.mask(corpus)
             kept = int(keep.sum()) if keep is not None else len(corpus)
@@ -112,3 +115,82 @@ def filter_builder(corpus_id: str, key_prefix: str, *, expanded: bool = False) -
 def describe_filter(value: Filter) -> str:
     """One plain-text line for a caption outside the builder (escape it for Markdown)."""
     return "Filter: " + "; ".join(value.describe()) if not value.is_empty else "No filter"
+
+
+# -- the session filter: one per corpus, shared by Map, Search and Axes ------------------------------
+
+def session_filter(corpus_id: str | None) -> Filter:
+    """The corpus's session filter (empty when none is set). A stored value that no longer reads (an
+    old or edited link) is dropped with a warning rather than breaking every page."""
+    text = (state.get(state.ACTIVE_FILTER) or {}).get(corpus_id) if corpus_id else None
+    if not text:
+        return Filter()
+    try:
+        return Filter.from_json(text)
+    except FilterError as exc:
+        set_session_filter(corpus_id, Filter())
+        st.warning(f"The saved filter was dropped: {escape_markdown(exc)}")
+        return Filter()
+
+
+def set_session_filter(corpus_id: str, value: Filter) -> None:
+    filters = dict(state.get(state.ACTIVE_FILTER) or {})
+    if value.is_empty:
+        filters.pop(corpus_id, None)
+    else:
+        filters[corpus_id] = value.to_json()
+    state.set(state.ACTIVE_FILTER, filters)
+
+
+def merged(*values: Filter) -> Filter:
+    """Every condition and item set of ``values`` (all must hold)."""
+    return Filter(tuple(c for v in values for c in v.conditions), tuple(s for v in values for s in v.item_sets))
+
+
+def without_column(value: Filter, column: str) -> Filter:
+    return Filter(tuple(c for c in value.conditions if c.column != column), value.item_sets)
+
+
+def filter_chips(corpus_id: str, *, key: str) -> None:
+    """The session filter as removable chips (one button per condition, plus "Clear all"); nothing
+    when it is empty. Labels are escaped: column names and values come from the user's file."""
+    value = session_filter(corpus_id)
+    if value.is_empty:
+        return
+    with st.container(horizontal=True, key=key, vertical_alignment="center"):
+        st.caption("Filter:", width="content")
+        for position, line in enumerate(value.describe()):
+            st.button(escape_markdown(line), key=f"{key}_{position}", icon=":material/close:",
+                      on_click=_remove_condition, args=(corpus_id, line), type="secondary",
+                      help="Remove this condition (the map, the charts, Search and Axes all use this filter).")
+        st.button("Clear all", key=f"{key}_clear", icon=":material/filter_alt_off:", type="tertiary",
+                  on_click=_clear_filter, args=(corpus_id,), help="Remove every condition of the filter.")
+
+
+def apply_session_filter(corpus_id: str, frame: pl.DataFrame, *, key: str) -> pl.DataFrame:
+    """``frame`` (one row per item, with an ``id`` column) limited to the items the session filter keeps,
+    with its chips and a caption above; ``frame`` itself when there is no filter."""
+    value = session_filter(corpus_id)
+    if value.is_empty:
+        return frame
+    corpus = res.corpus(corpus_id)
+    keep = value.mask(corpus)
+    kept_ids = corpus.frame["id"].filter(pl.Series(keep))
+    filter_chips(corpus_id, key=key)
+    out = frame.filter(pl.col("id").is_in(kept_ids.implode()))
+    st.caption(f"The filter keeps {out.height:,} of {frame.height:,} items here; ranks stay those of the whole corpus.")
+    return out
+
+
+def _bump_epoch() -> None:
+    state.set(state.CROSSFILTER_EPOCH, int(state.get(state.CROSSFILTER_EPOCH)) + 1)
+
+
+def _remove_condition(corpus_id: str, line: str) -> None:
+    set_session_filter(corpus_id, session_filter(corpus_id).without(line))
+    _bump_epoch()
+
+
+def _clear_filter(corpus_id: str) -> None:
+    set_session_filter(corpus_id, Filter())
+    _bump_epoch()

@@ -639,3 +639,31 @@ def thinned_rows(corpus_id: str, model_id: str, projection_spec: Any, cap: int, 
 
     coords = projection(corpus_id, model_id, projection_spec).coords[:, :2]
     return thin_by_density(coords, cap, seed=seed, keep=keep, grid=density(corpus_id, model_id, projection_spec))
+
+
+# -- cross-filtered metadata charts (issue 16) ------------------------------------------------------
+
+@st.cache_resource(show_spinner=False, max_entries=8, ttl=_TTL)
+def facet_plans(corpus_id: str) -> list:
+    """engine.facets.plan_facets: every row binned once per corpus (shared, read-only)."""
+    from engine.facets import plan_facets
+
+    return plan_facets(corpus(corpus_id))
+
+
+@st.cache_resource(show_spinner=False, max_entries=32, ttl=_TTL)
+def facets(corpus_id: str, filter_json: str, selection_rows: bytes | None) -> list:
+    """Each linked chart's counts under the filter (``Filter.to_json``) minus its own column's condition;
+    ``selection_rows``: the map selection as int64 row numbers (``ndarray.tobytes``), or None."""
+    import numpy as np
+
+    from engine.facets import condition_masks, facet_counts
+    from engine.filters import Filter
+
+    loaded = corpus(corpus_id)
+    selection = None
+    if selection_rows is not None:
+        selection = np.zeros(loaded.frame.height, dtype=bool)
+        selection[np.frombuffer(selection_rows, dtype=np.int64)] = True
+    column_masks, item_set_mask = condition_masks(loaded, Filter.from_json(filter_json))
+    return facet_counts(facet_plans(corpus_id), column_masks, item_set_mask, selection=selection)

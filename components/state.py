@@ -61,6 +61,13 @@ COMPARE_FOCUS_SEEN: Final = "compare_focus_seen"  # dict | None: the FOCUS_ITEM 
 COMPARE_SELECTION: Final = "compare_selection"  # dict(corpus_id, rows: list[int], source: model id) | None:
 #   points selected in one aligned map, highlighted in all of them
 
+# -- the session filter (issue 16: cross-filtered metadata) -------------------------------------------
+# dict[corpus_id, str]: the one session filter per corpus, as engine.filters.Filter JSON (so a link can
+# carry it). The Map's linked charts and chips set it; Map, Search and Axes apply it (components.filter_view).
+ACTIVE_FILTER: Final = "active_filter"
+CROSSFILTER_EPOCH: Final = "crossfilter_epoch"  # int: bumped when a chip is removed, so the charts redraw unbrushed
+CROSSFILTER_CHARTS: Final = "crossfilter_charts"  # bool: draw the Map's linked metadata charts (the filter applies either way)
+
 # -- home page -------------------------------------------------------------------------------------
 # Recipes and reports (components/recipe_panel.py)
 RECIPE_BIAS: Final = "recipe_bias"  # dict(corpus_id, weat: WeatItem | None, direction: DirectionItem | None): the Bias page's tests
@@ -102,6 +109,9 @@ _DEFAULTS: Final[dict[str, Any]] = {
     COMPARE_SELECTION: None,
     RECIPE_BIAS: None,
     RECIPE_LAST_RUN: None,
+    ACTIVE_FILTER: {},
+    CROSSFILTER_EPOCH: 0,
+    CROSSFILTER_CHARTS: True,
 }
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -38,7 +39,8 @@ class FilterError(SearchError):
 
 @dataclass(frozen=True, slots=True)
 class MetadataFilter:
-    """One condition on a metadata column. Set one of ``values``, (``low``/``high``), ``contains``.
+    """One condition on a metadata column. Set one of ``values``, (``low``/``high``), ``contains``,
+    (``start``/``end``).
 
     Attributes:
         column: A metadata column of the corpus.
@@ -46,6 +48,8 @@ class MetadataFilter:
         low: Keep rows with value >= low (numeric columns).
         high: Keep rows with value <= high (numeric columns).
         contains: Keep rows whose value (as text) contains this, case-insensitively (literal, no regex).
+        start: Keep rows dated at or after this ISO date/datetime (date columns, or text holding ISO dates).
+        end: Keep rows dated at or before this ISO date/datetime (a bare date means that whole day).
     """
 
     column: str
@@ -53,10 +57,26 @@ class MetadataFilter:
     low: float | None = None
     high: float | None = None
     contains: str | None = None
+    start: str | None = None
+    end: str | None = None
 
-    def expression(self) -> pl.Expr:
+    def __post_init__(self) -> None:
+        for moment in (self.start, self.end):
+            if moment is not None and not _is_moment(moment):
+                raise FilterError(f"{moment[:40]!r} is not an ISO date such as 2024-05-31 or 2024-05-31T12:00.")
+
+    def expression(self, dtype: pl.DataType | None = None) -> pl.Expr:
+        """The polars condition; ``dtype`` (the column's type) tells a date column from dates kept as text."""
         column = pl.col(self.column)
         conditions = []
+        if self.start is not None or self.end is not None:
+            moments = as_datetime(column, dtype)
+            if self.start is not None:
+                conditions.append(moments >= _moment(self.start))
+            if self.end is not None:
+                # a bare date as the end means the whole day: compare against the next midnight
+                end = _moment(self.end)
+                conditions.append(moments < end + timedelta(days=1) if _is_bare_date(self.end) else moments <= end)
         if self.values is not None:
             conditions.append(column.cast(pl.String).is_in(list(self.values)))
         if self.low is not None:
@@ -73,6 +93,8 @@ class MetadataFilter:
         return expr.fill_null(False)
 
     def describe(self) -> str:
+        if self.start is not None or self.end is not None:
+            return f"{self.column} from {self.start or 'the start'} to {self.end or 'the end'}"
         if self.values is not None:
             return f"{self.column} in {list(self.values)}"
         if self.contains:
@@ -91,6 +113,10 @@ class MetadataFilter:
             out["high"] = self.high
         if self.contains:
             out["contains"] = self.contains
+        if self.start is not None:
+            out["start"] = self.start
+        if self.end is not None:
+            out["end"] = self.end
         return out
 
     @classmethod
@@ -98,7 +124,8 @@ class MetadataFilter:
         values = data.get("values")
         return cls(str(data["column"]), tuple(str(v) for v in values) if values is not None else None,
                    _float_or_none(data.get("low")), _float_or_none(data.get("high")),
-                   str(data["contains"]) if data.get("contains") else None)
+                   str(data["contains"]) if data.get("contains") else None,
+                   _moment_text(data.get("start")), _moment_text(data.get("end")))
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,9 +189,12 @@ class Filter:
                     raise FilterError(f"No metadata column {item.column!r}. Columns: {columns or 'none'}.")
                 if (item.low is not None or item.high is not None) and not corpus.frame[item.column].dtype.is_numeric():
                     raise FilterError(f"Column {item.column!r} is not numeric: filter it by values, not by a range.")
-            expr = self.conditions[0].expression()
+                if (item.start is not None or item.end is not None) and not _datable(corpus.frame.schema[item.column]):
+                    raise FilterError(f"Column {item.column!r} holds no dates: filter it by values or a range.")
+            schema = corpus.frame.schema
+            expr = self.conditions[0].expression(schema[self.conditions[0].column])
             for item in self.conditions[1:]:
-                expr = expr & item.expression()
+                expr = expr & item.expression(schema[item.column])
             keep &= corpus.frame.select(expr.alias("keep"))["keep"].to_numpy().astype(bool)
         if self.item_sets:
             ids = corpus.frame[ID_COLUMN]
@@ -241,3 +271,47 @@ def _float_or_none(value: Any) -> float | None:
     if not np.isfinite(number):
         raise ValueError("not a finite number")
     return number
+
+
+ISO_FORMATS = ("%Y-%m-%d", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M")
+
+
+def as_datetime(column: pl.Expr, dtype: pl.DataType | None) -> pl.Expr:
+    """``column`` as naive datetimes: a date column cast, a zoned one taken in UTC, text parsed as ISO
+    dates (values that do not parse become null, so a date range never keeps them)."""
+    if dtype is not None and dtype != pl.String and _datable(dtype):
+        if isinstance(dtype, pl.Datetime) and dtype.time_zone:
+            column = column.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+        return column.cast(pl.Datetime("us"))
+    text = column.cast(pl.String).str.strip_chars()
+    # explicit formats: polars' format inference raises on a column whose first value is not a date
+    return pl.coalesce([text.str.to_datetime(form, strict=False, time_unit="us") for form in ISO_FORMATS])
+
+
+def _moment(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def _is_moment(text: str) -> bool:
+    if len(text) > 40:  # an ISO datetime is at most ~32 characters; longer text is not one
+        return False
+    try:
+        _moment(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _datable(dtype: pl.DataType) -> bool:
+    """A date range fits date/datetime columns and text columns (ISO dates kept as text)."""
+    return dtype in (pl.Date, pl.String) or isinstance(dtype, pl.Datetime)
+
+
+def _is_bare_date(text: str) -> bool:
+    return len(text.strip()) <= 10
+
+
+def _moment_text(value: Any) -> str | None:
+    """An ISO date/datetime from JSON (MetadataFilter checks it)."""
+    return None if value is None else str(value)

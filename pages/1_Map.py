@@ -4,7 +4,7 @@ from functools import partial
 
 import streamlit as st
 
-from components import cluster_curation, map_view, share, sidebar, state, tag_picker
+from components import cluster_curation, crossfilter, map_view, share, sidebar, state, tag_picker
 from components import resources as res
 from components.feedback import escape_markdown, user_errors
 from components.map_layers import label_layers
@@ -110,7 +110,7 @@ def map_section(corpus_id: str, model_id: str, spec: ProjectionSpec, cluster_spe
     with user_errors():
         corpus = res.corpus(corpus_id)
         labels = res.item_labels(corpus_id, state.label_column(corpus_id))
-        projection = res.projection(corpus_id, model_id, spec)
+        projection = crossfilter.filtered_projection(corpus_id, corpus, res.projection(corpus_id, model_id, spec))
         clustering = cluster_curation.shown_clustering(corpus_id, model_id,
                                                        res.clusters(corpus_id, model_id, cluster_spec, spec))
         color_scores = state.get(state.COLOR_SCORES)
@@ -164,6 +164,8 @@ def map_section(corpus_id: str, model_id: str, spec: ProjectionSpec, cluster_spe
             else:
                 st.info("In 3-D, drag to rotate. To open an item, find it above or click it in the 2-D view.")
 
+        # brushing a chart reruns this fragment, so the map redraws with the filter (issue 16 §3)
+        crossfilter.linked_charts(corpus_id, corpus, shown=len(rows))
         selection = state.get(state.SELECTION)
         if selection and selection.get("corpus_id") == corpus_id:
             map_view.render_selection_panel(corpus, map_view.rows_of_ids(corpus, selection["ids"]),
