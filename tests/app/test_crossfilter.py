@@ -1,7 +1,6 @@
 """AppTest of the linked metadata charts (components.crossfilter) on the Map, and the session filter on Search."""
 from __future__ import annotations
 
-import json
 
 import polars as pl
 import pytest
@@ -25,9 +24,10 @@ def stored_map(small_corpus, small_embeddings, store):
 
 
 def _drawn_rows(at) -> list[int]:
-    (chart,) = at.get("plotly_chart")
-    figure = json.loads(chart.proto.spec)
-    return sorted(r for trace in figure["data"] for r in trace.get("customdata", []))
+    from engine.project.payload import unpack_map
+
+    (chart,) = at.get("bidi_component")
+    return sorted(unpack_map(chart.proto.bytes)["row"].tolist())
 
 
 def _session(corpus, value: Filter) -> dict:
