@@ -95,9 +95,8 @@ def umap_parallel_layout(vectors: np.ndarray, dims: int, indices: np.ndarray, di
 
 def warm_up_layout(vectors: np.ndarray, dims: int = 2) -> None:
     """Compile (or load from the numba cache) the epoch kernel on a few points."""
-    from engine.vectors import knn_graph, unit_rows
-
     from engine.project.scale import umap_knn_input
+    from engine.vectors import knn_graph, unit_rows
 
     unit = unit_rows(vectors)
     indices, distances = umap_knn_input(*knn_graph(unit, 9), 10)
