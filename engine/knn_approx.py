@@ -23,8 +23,18 @@ from typing import Any
 import numpy as np
 
 from engine.knn import (
-    EF_SEARCH_MAX, EF_SEARCH_START, HNSW_EF_CONSTRUCTION, HNSW_M, RECALL_SAMPLE, TUNE_RECALL, Progress,
-    _order_candidates, _SLACK, exact_neighbors, recall_at_k, repair_unsafe,
+    _SLACK,
+    EF_SEARCH_MAX,
+    EF_SEARCH_START,
+    HNSW_EF_CONSTRUCTION,
+    HNSW_M,
+    RECALL_SAMPLE,
+    TUNE_RECALL,
+    Progress,
+    _order_candidates,
+    exact_neighbors,
+    recall_at_k,
+    repair_unsafe,
 )
 
 KMEANS_ITERATIONS = 8

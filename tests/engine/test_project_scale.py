@@ -116,21 +116,15 @@ def test_knn_input_refuses_a_graph_umap_would_silently_ignore(data):
 def test_the_parallel_layout_is_the_same_with_one_thread_or_two(data):
     import numba
 
+    from engine.project.layout import umap_parallel_layout
+
     vectors, _, graph = data
     if numba.config.NUMBA_NUM_THREADS < 2:
         pytest.skip("numba has one thread on this machine: nothing to compare")
-    threads = numba.get_num_threads()
-    try:
-        numba.set_num_threads(1)
-        one = scale.umap_layout_large(vectors, 2, PARAMS, 5, graph, n_epochs=40)
-    finally:
-        numba.set_num_threads(threads)
-    numba.set_num_threads(2)
-    try:
-        several = scale.umap_layout_large(vectors, 2, PARAMS, 5, graph, n_epochs=40)
-    finally:
-        numba.set_num_threads(threads)
-    assert np.array_equal(one, several)
+    indices, distances = scale.umap_knn_input(*graph, 15)
+    runs = [umap_parallel_layout(vectors, 2, indices, distances, n_neighbors=15, min_dist=0.1, n_epochs=40, seed=5,
+                                 threads=threads) for threads in (1, 2)]
+    assert np.array_equal(runs[0], runs[1])
 
 
 def test_place_new_points_uses_the_maps_model_and_rows(data):
