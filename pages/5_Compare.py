@@ -48,7 +48,7 @@ with user_errors():
     per_item = result.per_item(corpus.ids, labels)
     graphs_note = "; ".join(
         f"{escape_markdown(m)}: {g['method']}" + (f" (HNSW recall@{k} {g['recall']:.3f} on {g['params']['recall_sample']:,} items)"
-                                                  if g["method"] == "hnsw" else "")
+                                                  if g["method"] != "exact" else "")
         + (f", {g['n_invalid']:,} items without a vector" if g["n_invalid"] else "") for m, g in result.graphs.items())
     st.caption(f"{result.n:,} items · k = {k} · seed {result.seed} · "
                f"{'read from the store' if result.loaded else f'computed in {result.seconds:.1f} s'} · {graphs_note}")
