@@ -158,17 +158,23 @@ def build_corpus(
 
 
 def _reserved_renames(columns: list[str], *, taken: set[str]) -> dict[str, str]:
-    """New names for metadata columns called ``id``/``text``, clashing with no existing column."""
+    """New names for metadata columns called ``id``/``text``, and for names polars would read as a
+    pattern (``*`` is every column, ``^…$`` a regex, in ``pl.col``), clashing with no existing column."""
     renames: dict[str, str] = {}
     used = set(taken) | {ID_COLUMN, TEXT_COLUMN}
     for name in columns:
-        if name in (ID_COLUMN, TEXT_COLUMN):
+        if name in (ID_COLUMN, TEXT_COLUMN) or is_pattern_name(name):
             candidate, suffix = f"{name}_original", 2
             while candidate in used:
                 candidate, suffix = f"{name}_original_{suffix}", suffix + 1
             used.add(candidate)
             renames[name] = candidate
     return renames
+
+
+def is_pattern_name(name: str) -> bool:
+    """True for a column name polars' ``pl.col`` expands instead of naming (a wildcard or a regex)."""
+    return name == "*" or (len(name) >= 2 and name.startswith("^") and name.endswith("$"))
 
 
 def _id_column(metadata: pl.DataFrame) -> tuple[str | None, str | None]:

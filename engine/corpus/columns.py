@@ -72,4 +72,6 @@ class ColumnBuilder:
             return pl.DataFrame({name: pl.Series(name, [], dtype=pl.String) for name in self.names})
         frames, self._frames = self._frames, []
         # Diagonal: a later chunk may have keys an earlier one lacked (JSONL); order is first appearance.
-        return pl.concat(frames, how="diagonal", rechunk=False).select(self.names)
+        # Series, not names: polars reads "*" and "^…$" in a name list as a wildcard and a regex
+        joined = pl.concat(frames, how="diagonal", rechunk=False)
+        return pl.DataFrame([joined.get_column(name) for name in self.names])

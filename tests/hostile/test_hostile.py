@@ -157,3 +157,18 @@ def test_any_text_in_any_encoding_loads_or_raises_the_engine_error(text: str, fi
 def test_any_json_records_load_or_raise_the_engine_error(rows):
     data = "\n".join(json.dumps(row) for row in rows).encode()
     _assert_loads_or_engine_error(data, "x.jsonl")
+
+
+def test_column_names_polars_reads_as_patterns_are_renamed_and_filter_alone():
+    """A column named "*" or "^.*$" once made polars select every column (a crash or a wrong filter)."""
+    import json as _json
+
+    from engine.corpus import load_corpus
+    from engine.filters import Filter, MetadataFilter
+
+    records = [{"text": "hello world", "*": "a", "^.*$": "b", "": "c"},
+               {"text": "more text", "*": "d", "^.*$": "e", "": "f"}]
+    corpus, _ = load_corpus("\n".join(_json.dumps(r) for r in records).encode(), filename="odd.jsonl")
+    assert "*" not in corpus.frame.columns and "^.*$" not in corpus.frame.columns
+    kept = Filter(conditions=(MetadataFilter("^.*$_original", values=("e",)),)).mask(corpus)
+    assert kept.tolist() == [False, True]
