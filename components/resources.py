@@ -554,3 +554,23 @@ def compare_queries(corpus_id: str, model_ids: tuple[str, ...], queries: tuple[s
         spaces[model] = (embeddings(corpus_id, model).vectors, embeddings(corpus_id, model).valid)
     return [{"pair": f"{a} vs {b}", **query_agreement(vectors, spaces, a, b, k=k)}
             for a, b in combinations(model_ids, 2)]
+
+
+# -- Fragments (issue 15 §1): what a fragment rerun asks again, answered from memory ------------------
+@st.cache_data(show_spinner=False, max_entries=64, ttl=_TTL)
+def search(corpus_id: str, model_id: str | None, mode: str, query: str, arguments_json: str,
+           filter_json: str) -> Any:
+    """One search (engine.search.run_search) of ``model_id`` (None: keyword) with the page's options
+    (JSON) and filter (engine.filters JSON). Cached, so a rerun that does not change the query (a
+    table click, opening a hit, the map expander) never embeds the query again."""
+    import json
+
+    from engine.filters import Filter
+    from engine.search import run_search
+
+    the_corpus = corpus(corpus_id)
+    allowed = Filter.from_json(filter_json).mask(the_corpus)
+    return run_search(the_corpus, query, mode=mode, store=store(),  # type: ignore[arg-type]
+                      index=index(corpus_id, model_id) if model_id else None,
+                      bm25=bm25(corpus_id) if mode == "hybrid" else None, allowed=allowed,
+                      **json.loads(arguments_json))
