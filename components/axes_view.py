@@ -167,6 +167,7 @@ def render_actions(corpus_id: str, model_id: str, recipe_json: str, ranked: pl.D
                            help="Every ranked item with its score, rank, interval and metadata.")
 
 
+@st.fragment  # its controls rerun only this section (issue 15 §1)
 def render_rankability(corpus_id: str, model_id: str, recipe_json: str, *, key: str = "axes") -> None:
     """Spearman of the axis scores with a numeric column, and a probe from k examples vs from all."""
     st.subheader("Rankability", anchor=False)
@@ -193,6 +194,7 @@ def render_rankability(corpus_id: str, model_id: str, recipe_json: str, *, key: 
                 f"**{few_all['all']['spearman']:+.3f}** (scored on {few_all['n_test']:,} held-out items).")
 
 
+@st.fragment  # its controls rerun only this section (issue 15 §1)
 def render_two_axes(corpus: Corpus, model_id: str, recipe_json: str, *, key: str = "axes") -> None:
     """A second axis (preset or saved) against this one, coloured by a metadata column."""
     st.subheader("Two axes", anchor=False)
@@ -222,6 +224,7 @@ def render_two_axes(corpus: Corpus, model_id: str, recipe_json: str, *, key: str
             color_name="" if color_by == "(none)" else color_by), key=f"{key}_scatter")
 
 
+@st.fragment  # its controls rerun only this section (issue 15 §1)
 def render_across_models(corpus: Corpus, model_ids: Sequence[str], recipe_json: str, *, n: int,
                          key: str = "axes_compare") -> None:
     """Rebuild the axis in each chosen model and compare the rankings."""
