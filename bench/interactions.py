@@ -7,14 +7,17 @@ sentences, minilm-l6 + minilm-l3, default UMAP layout stored: ``bench/cold_start
 (model load, first search index, stored comparison…) and then ``--repeats`` times, alternating
 between two values so every repeat changes what is shown.
 
-Two figures per interaction, both from the moment the action is sent:
+Three figures per interaction, each from the moment the action is sent:
 - ``server``: until Chromium receives Streamlit's ``script_finished`` message (read from the
   websocket, so it includes the transfer of what the rerun wrote);
+- ``server CPU``: CPU seconds the server process spent meanwhile (/proc; 10 ms ticks): the work
+  itself, which a busy machine does not inflate the way it inflates wall times;
 - ``updated``: until the page's DOM last changed, once it has been quiet for 0.6 s (a
   MutationObserver on the whole document, timed in the page), i.e. the updated element is in
   place (Plotly's WebGL canvas paints inside its SVG frame, which mutates).
 
     python bench/interactions.py [--repeats 5] [--workspace DIR] [--pages map,search,...]
+    python bench/interactions.py --apps before=/tmp/before,after=.   # `git archive <commit>` in /tmp/before
 """
 from __future__ import annotations
 
@@ -95,11 +98,33 @@ def page_clock_at(page, python_time: float) -> float:
     return now - ((before + after) / 2 - python_time)
 
 
-def timed(page, finished: Finished, action: Callable[[], None]) -> tuple[float, float]:
+def server_pid(url: str) -> int:
+    """The pid of the server listening on ``url``'s port (its command line names the port)."""
+    port = url.rsplit(":", 1)[1]
+    for entry in Path("/proc").iterdir():
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"--server.port" in argv and argv[argv.index(b"--server.port") + 1].decode() == port:
+            return int(entry.name)
+    raise RuntimeError(f"no server process for {url}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of ``pid`` so far (all its threads): the work a rerun costs, whatever
+    else the machine is doing (wall times on a shared 2-core machine mostly measure the queue)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def timed(page, finished: Finished, action: Callable[[], None], pid: int) -> tuple[float, float, float]:
     before = finished.count
+    cpu = cpu_seconds(pid)
     started = time.perf_counter()
     action()
-    return settle(page, finished, before, started)
+    server, updated = settle(page, finished, before, started)
+    return server, updated, cpu_seconds(pid) - cpu
 
 
 def wait_for_app(page) -> None:
@@ -157,7 +182,7 @@ def search_interactions(page, url, corpus_id, repeat):
     box = page.get_by_role("textbox", name="Query")
     for i in range(repeat + 1):
         def run(i=i):
-            box.fill(queries[i % len(queries)])
+            box.fill(f"{queries[i % len(queries)]} {i}")  # never the same query twice: no cache hit
             return lambda: box.press("Enter")
         yield ("Search: semantic query" if i else None), run
     for i in range(repeat + 1):
@@ -221,30 +246,35 @@ PAGES = {"map": map_interactions, "search": search_interactions, "axes": axes_in
          "bias": bias_interactions, "compare": compare_interactions, "geometry": geometry_interactions}
 
 
-def run(url: str, corpus_id: str, pages: list[str], repeats: int, screenshots: Path | None) -> dict[str, list]:
+def run(urls: dict[str, str], corpus_id: str, pages: list[str], repeats: int,
+        screenshots: Path | None) -> dict[str, dict[str, list]]:
+    """Every page's interactions on every server (``urls``: label → URL), the servers alternating page by
+    page so that load changes hit them alike; returns label → interaction → [(server s, updated s)]."""
     from playwright.sync_api import sync_playwright
 
-    results: dict[str, list[tuple[float, float]]] = {}
+    results: dict[str, dict[str, list[tuple[float, float, float]]]] = {label: {} for label in urls}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
         for name in pages:
-            context = browser.new_context(viewport={"width": 1400, "height": 1000})
-            context.add_init_script(OBSERVER)
-            page = context.new_page()
-            finished = Finished(page)
-            for label, prepare_action in PAGES[name](page, url, corpus_id, repeats):
-                action = prepare_action()
-                seconds = timed(page, finished, action)
-                if page.locator("[data-testid='stException']").count():
-                    raise RuntimeError(f"{label or name}: the page shows an exception")
-                if label:
-                    results.setdefault(label, []).append(seconds)
-                    print(f"  {label}: server {seconds[0] * 1000:.0f} ms, updated {seconds[1] * 1000:.0f} ms",
-                          file=sys.stderr, flush=True)
-            if screenshots:
-                screenshots.mkdir(parents=True, exist_ok=True)
-                page.screenshot(path=str(screenshots / f"interactions-{name}.png"), full_page=True)
-            context.close()
+            for run_label, url in urls.items():
+                context = browser.new_context(viewport={"width": 1400, "height": 1000})
+                context.add_init_script(OBSERVER)
+                page = context.new_page()
+                finished = Finished(page)
+                pid = server_pid(url)
+                for label, prepare_action in PAGES[name](page, url, corpus_id, repeats):
+                    action = prepare_action()
+                    seconds = timed(page, finished, action, pid)
+                    if page.locator("[data-testid='stException']").count():
+                        raise RuntimeError(f"{run_label}: {label or name}: the page shows an exception")
+                    if label:
+                        results[run_label].setdefault(label, []).append(seconds)
+                        print(f"  {run_label} · {label}: server {seconds[0] * 1000:.0f} ms, "
+                              f"updated {seconds[1] * 1000:.0f} ms, server CPU {seconds[2] * 1000:.0f} ms", file=sys.stderr, flush=True)
+                if screenshots:
+                    screenshots.mkdir(parents=True, exist_ok=True)
+                    page.screenshot(path=str(screenshots / f"interactions-{run_label}-{name}.png"), full_page=True)
+                context.close()
         browser.close()
     return results
 
@@ -255,29 +285,43 @@ def main() -> None:
     parser.add_argument("--workspace", type=Path, default=Path(tempfile.gettempdir()) / "embedscape-bench-cold",
                         help="Workspace prepared like `make demo` (reused when ready; shared with cold_start.py).")
     parser.add_argument("--pages", default=",".join(PAGES), help=f"Comma-separated, of: {', '.join(PAGES)}.")
-    parser.add_argument("--label", default="", help="A name for this run in the table (e.g. before/after).")
+    parser.add_argument("--label", default="", help="A name for this checkout's column in the table.")
+    parser.add_argument("--apps", default="", help="Compare checkouts, alternating page by page: "
+                        "LABEL=DIR,LABEL=DIR (e.g. before=/tmp/before,after=.); default: this checkout only.")
     parser.add_argument("--screenshots", type=Path, default=None, help="Save one screenshot per page here.")
     args = parser.parse_args()
 
     prepare(args.workspace)
+    import contextlib
+
     from components.launch import running_server
     from engine.store import Store
 
     corpus_id = next(c["corpus_id"] for c in Store(args.workspace).list_corpora() if c.get("name") == "lee-news")
     pages = [p for p in args.pages.split(",") if p]
+    apps = dict(pair.split("=", 1) for pair in args.apps.split(",")) if args.apps else {args.label or "this": str(ROOT)}
     loads = [os.getloadavg()[0]]
-    with running_server(args.workspace, timeout=120) as url:
-        results = run(url, corpus_id, pages, args.repeats, args.screenshots)
+    with contextlib.ExitStack() as servers:
+        urls = {label: servers.enter_context(running_server(args.workspace, app_dir=Path(path).resolve(), timeout=120))
+                for label, path in apps.items()}
+        results = run(urls, corpus_id, pages, args.repeats, args.screenshots)
     loads.append(os.getloadavg()[0])
-    print(f"\n# bench/interactions.py {args.label} · {time.strftime('%Y-%m-%d %H:%M')} · {platform.machine()}, "
-          f"{os.cpu_count()} cores · load average {loads[0]:.1f} → {loads[1]:.1f} · medians of {args.repeats}\n")
-    print("| interaction | server done (ms) | updated element (ms) | runs, updated (ms) |")
-    print("|---|---:|---:|---|")
-    for label, runs in results.items():
-        print(f"| {label} | {statistics.median(r[0] for r in runs) * 1000:.0f} | "
-              f"{statistics.median(r[1] for r in runs) * 1000:.0f} | "
-              f"{', '.join(format(r[1] * 1000, '.0f') for r in runs)} |")
-
+    print(f"\n# bench/interactions.py · {time.strftime('%Y-%m-%d %H:%M')} · {platform.machine()}, "
+          f"{os.cpu_count()} cores · load average {loads[0]:.1f} → {loads[1]:.1f} · medians of {args.repeats}"
+          f" · {', '.join(f'{k} = {v}' for k, v in apps.items())}\n")
+    labels = list(apps)
+    print("| interaction | " + " | ".join(f"{k}: server done (ms) | {k}: updated element (ms) | {k}: server CPU (ms)"
+                                         for k in labels) + " | runs, updated (ms) |")
+    print("|---|" + "---:|---:|---:|" * len(labels) + "---|")
+    for interaction in dict.fromkeys(i for k in labels for i in results[k]):
+        cells, runs = [], []
+        for k in labels:
+            measured = results[k].get(interaction, [])
+            cells.append(f"{statistics.median(r[0] for r in measured) * 1000:.0f} | "
+                         f"{statistics.median(r[1] for r in measured) * 1000:.0f} | "
+                         f"{statistics.median(r[2] for r in measured) * 1000:.0f}" if measured else "– | – | –")
+            runs.append(f"{k}: " + ", ".join(format(r[1] * 1000, ".0f") for r in measured))
+        print(f"| {interaction} | {' | '.join(cells)} | {'; '.join(runs)} |")
 
 if __name__ == "__main__":
     main()
