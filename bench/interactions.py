@@ -258,6 +258,7 @@ def run(urls: dict[str, str], corpus_id: str, pages: list[str], repeats: int,
         for name in pages:
             for run_label, url in urls.items():
                 context = browser.new_context(viewport={"width": 1400, "height": 1000})
+                context.set_default_timeout(TIMEOUT_MS)  # a busy machine: a first page can take minutes
                 context.add_init_script(OBSERVER)
                 page = context.new_page()
                 finished = Finished(page)

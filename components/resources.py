@@ -574,3 +574,13 @@ def search(corpus_id: str, model_id: str | None, mode: str, query: str, argument
                       index=index(corpus_id, model_id) if model_id else None,
                       bm25=bm25(corpus_id) if mode == "hybrid" else None, allowed=allowed,
                       **json.loads(arguments_json))
+
+
+@st.cache_resource(show_spinner=False, max_entries=256, ttl=_TTL)
+def figure(key: tuple, _build: Any) -> Any:
+    """The chart ``_build()`` makes, built once per ``key`` and shared (cache_resource: never copied or
+    pickled, so a hit costs nothing; st.plotly_chart only reads it). ``key`` must name every input of
+    the chart (ids, specs, options): plotly's validation is most of a fragment rerun's time
+    (measured on Bias and Axes), and a figure is rebuilt only when what it shows changed.
+    Callers never modify the returned figure."""
+    return _build()
