@@ -96,8 +96,10 @@ def agreement_section(corpus: Any, corpus_id: str, models: tuple[str, ...], k: i
             help="Jaccard: shared / all neighbours, order ignored. RBO: top ranks weigh more (p = 0.9).") or "jaccard"
         pair = next(p for p in result.pairs if p["pair"] == pair_label)
         chance = pair["chance_jaccard"] if measure == "jaccard" else pair["chance_rbo"]
-        histogram = view.agreement_histogram(result.measures[measure][pair_label], chance=chance,
-                                             measure="Jaccard" if measure == "jaccard" else "RBO", pair=pair_label, k=k)
+        histogram = res.figure(("compare_histogram", corpus_id, models, k, result.seed, measure, pair_label),
+                               lambda: view.agreement_histogram(
+                                   result.measures[measure][pair_label], chance=chance,
+                                   measure="Jaccard" if measure == "jaccard" else "RBO", pair=pair_label, k=k))
         st.plotly_chart(histogram, key="compare_histogram", width="stretch")
         columns = [f"{measure}: {pair_label}", f"{'rbo' if measure == 'jaccard' else 'jaccard'}: {pair_label}"]
         least_col, most_col = st.columns(2)

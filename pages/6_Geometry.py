@@ -58,7 +58,8 @@ def geometry_body(corpus_id: str, model_ids: tuple[str, ...]) -> None:
         view.csv_button(table, file_name="geometry-across-models.csv", key="geometry_table_csv")
         st.caption("Hover a column header for what it measures. Hubness uses the stored 10-nearest-neighbour graph; "
                    "redundancy asks how many principal components keep each item's top-10 neighbours.")
-        st.plotly_chart(view.comparison_figure(table), key="geometry_compare_chart")
+        st.plotly_chart(res.figure(("geometry_compare", corpus_id, model_ids), lambda: view.comparison_figure(table)),
+                        key="geometry_compare_chart")
 
         # -- one model in detail ---------------------------------------------------------------------
         if state.get(state.GEOMETRY_MODEL) not in model_ids:
@@ -103,7 +104,8 @@ def isotropy_tab(corpus: Any, labels: Sequence[str], model_id: str, report: Any)
                             "shares. Centring removes it.")
         left, right = st.columns([1, 1.3])
         left.dataframe(view.isotropy_frame(figures), hide_index=True, key="geometry_isotropy_table")
-        right.plotly_chart(view.cosine_histogram(figures), key="geometry_cosine_hist")
+        right.plotly_chart(res.figure(("geometry_cosines", corpus.corpus_id, model_id), lambda: view.cosine_histogram(figures)),
+                           key="geometry_cosine_hist")
 
 
 @st.fragment
@@ -141,7 +143,8 @@ def hubness_tab(corpus: Any, labels: Sequence[str], model_id: str, report: Any) 
         ])
         recall = hub.get("graph_recall")
         st.caption(f"kNN graph: {hub['graph_method']}" + (f", recall@10 {recall:.3f}" if recall is not None else ""))
-        st.plotly_chart(view.occurrence_histogram(report.occurrence, HUB_K), key="geometry_occurrence_hist")
+        st.plotly_chart(res.figure(("geometry_occurrence", corpus.corpus_id, model_id),
+                                   lambda: view.occurrence_histogram(report.occurrence, HUB_K)), key="geometry_occurrence_hist")
         left, right = st.columns(2)
         hubs = top_hubs(report.occurrence, 25)
         hub_table = view.items_frame(corpus, labels, hubs, **{f"N{HUB_K}": report.occurrence[hubs]})
@@ -177,7 +180,8 @@ def redundancy_tab(corpus: Any, labels: Sequence[str], model_id: str, report: An
         if curve["sampled"]:
             st.info(f"Measured for a seeded sample of {curve['n_queries']:,} query items against all "
                     f"{curve['n_items']:,} items (the corpus is too large to ask every item).")
-        st.plotly_chart(view.redundancy_figure(curve), key="geometry_redundancy_chart")
+        st.plotly_chart(res.figure(("geometry_redundancy", corpus.corpus_id, model_id), lambda: view.redundancy_figure(curve)),
+                        key="geometry_redundancy_chart")
         cut = st.select_slider("Truncate to d components", options=curve["dims"], value=curve["dims"][-1],
                                key="geometry_cut", help="What cutting the space to its top d principal components "
                                "costs: the share of neighbours kept, and the storage left.")
@@ -202,7 +206,8 @@ def depth_tab(corpus: Any, labels: Sequence[str], model_id: str, report: Any) ->
                          "items; the CSV has all.")
         with left:
             view.csv_button(ranked, file_name=f"depth-{model_id}.csv", key="geometry_depth_csv")
-        right.plotly_chart(view.depth_histogram(depth), key="geometry_depth_hist")
+        right.plotly_chart(res.figure(("geometry_depth", corpus.corpus_id, model_id), lambda: view.depth_histogram(depth)),
+                           key="geometry_depth_hist")
         with right:
             send_to_map(depth, name=f"depth ({model_id})", model_id=model_id, key="geometry_depth_to_map",
                         help_text="Colour every item by its depth: central items high, outliers low.")
