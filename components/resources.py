@@ -576,7 +576,7 @@ def search(corpus_id: str, model_id: str | None, mode: str, query: str, argument
                       **json.loads(arguments_json))
 
 
-@st.cache_resource(show_spinner=False, max_entries=256, ttl=_TTL)
+@st.cache_resource(show_spinner=False, max_entries=64, ttl=_TTL)  # a map-sized chart holds ~1 MB
 def figure(key: tuple, _build: Any) -> Any:
     """The chart ``_build()`` makes, built once per ``key`` and shared (cache_resource: never copied or
     pickled, so a hit costs nothing; st.plotly_chart only reads it). ``key`` must name every input of
