@@ -204,13 +204,18 @@ def levelled_off(samples: list[float], *, window: int = 4, tolerance: float = 0.
     return len(tail) == window and (max(tail) - min(tail)) <= tolerance * max(tail)
 
 
-def run(sessions: int, *, workspace: Path, settle_seconds: float = 60.0, prepare: bool = True) -> dict[str, object]:
-    """Prepare (unless done), serve, visit with ``sessions`` browsers at once, and measure; returns the summary."""
+def run(sessions: int, *, workspace: Path, settle_seconds: float = 60.0, prepare: bool = True,
+        server: tuple[str, int] | None = None) -> dict[str, object]:
+    """Prepare (unless done), serve, visit with ``sessions`` browsers at once, and measure; returns the summary.
+
+    ``server`` (url, pid): a demo-mode server already running on ``workspace`` (the browser tests'
+    session server) instead of a fresh one; memory is then measured from where that server stands.
+    """
     import asyncio
 
     if prepare:
         prepare_workspace(workspace)
-    with demo_server(workspace) as (url, pid):
+    with contextlib.nullcontext(server) if server else demo_server(workspace) as (url, pid):
         with contextlib.suppress(Exception):  # a first request imports the app; baseline is after it
             urllib.request.urlopen(url, timeout=30).read()
         time.sleep(2)

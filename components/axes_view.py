@@ -127,12 +127,13 @@ def render_ranking(corpus_id: str, model_id: str, recipe_json: str, *, key: str 
     if ranking.n_ranked < n_items:
         st.caption(f"{n_items - ranking.n_ranked:,} items this model cannot represent are not ranked.")
     chart_left, chart_right = st.columns(2)
-    chart_left.plotly_chart(axes_charts.score_histogram_chart(
-        ranking.scores, positive_label=axis.positive_label, negative_label=axis.negative_label),
+    chart_left.plotly_chart(res.figure(("axes_histogram", corpus_id, model_id, recipe_json), lambda: axes_charts.score_histogram_chart(
+        ranking.scores, positive_label=axis.positive_label, negative_label=axis.negative_label)),
         key=f"{key}_histogram")
     with chart_right:
         if band is not None:
-            st.plotly_chart(axes_charts.stability_band_chart(ranked), key=f"{key}_band_chart")
+            st.plotly_chart(res.figure(("axes_band", corpus_id, model_id, recipe_json, n_resamples),
+                                       lambda: axes_charts.stability_band_chart(ranked)), key=f"{key}_band_chart")
             if band.degenerate:
                 st.caption("Each pole has a single seed, so resampling cannot move anything: a zero-width band "
                            "here says nothing about robustness. Add more seeds per pole.")
@@ -168,6 +169,7 @@ def render_actions(corpus_id: str, model_id: str, recipe_json: str, ranked: pl.D
                            help="Every ranked item with its score, rank, interval and metadata.")
 
 
+@st.fragment  # its controls rerun only this section (issue 15 §1)
 def render_rankability(corpus_id: str, model_id: str, recipe_json: str, *, key: str = "axes") -> None:
     """Spearman of the axis scores with a numeric column, and a probe from k examples vs from all."""
     st.subheader("Rankability", anchor=False)
@@ -194,6 +196,7 @@ def render_rankability(corpus_id: str, model_id: str, recipe_json: str, *, key: 
                 f"**{few_all['all']['spearman']:+.3f}** (scored on {few_all['n_test']:,} held-out items).")
 
 
+@st.fragment  # its controls rerun only this section (issue 15 §1)
 def render_two_axes(corpus: Corpus, model_id: str, recipe_json: str, *, key: str = "axes") -> None:
     """A second axis (preset or saved) against this one, coloured by a metadata column."""
     st.subheader("Two axes", anchor=False)
@@ -214,15 +217,17 @@ def render_two_axes(corpus: Corpus, model_id: str, recipe_json: str, *, key: str
         second_json = res.second_axis_recipe_json(corpus.corpus_id, second)
         second_axis = res.axis_fit(corpus.corpus_id, model_id, second_json).axis
         labels = res.item_labels(corpus.corpus_id, state.label_column(corpus.corpus_id), 140)
-        st.plotly_chart(axes_charts.two_axis_scatter_chart(
+        st.plotly_chart(res.figure(("axes_two", corpus.corpus_id, model_id, recipe_json, second_json,
+                                    state.label_column(corpus.corpus_id), color_by), lambda: axes_charts.two_axis_scatter_chart(
             res.axis_ranking(corpus.corpus_id, model_id, recipe_json).scores,
             res.axis_ranking(corpus.corpus_id, model_id, second_json).scores, texts=labels,
             x_labels=(axis.positive_label, axis.negative_label),
             y_labels=(second_axis.positive_label, second_axis.negative_label),
             color=None if color_by == "(none)" else corpus.frame[color_by].to_list(),
-            color_name="" if color_by == "(none)" else color_by), key=f"{key}_scatter")
+            color_name="" if color_by == "(none)" else color_by)), key=f"{key}_scatter")
 
 
+@st.fragment  # its controls rerun only this section (issue 15 §1)
 def render_across_models(corpus: Corpus, model_ids: Sequence[str], recipe_json: str, *, n: int,
                          key: str = "axes_compare") -> None:
     """Rebuild the axis in each chosen model and compare the rankings."""
@@ -239,13 +244,14 @@ def render_across_models(corpus: Corpus, model_ids: Sequence[str], recipe_json: 
         return
     with user_errors(stop=False):
         comparison = res.axis_comparison(corpus.corpus_id, tuple(rankings), recipe_json, 20)
-        render_model_comparison(comparison, corpus=corpus, rankings=rankings,
+        render_model_comparison(comparison, corpus=corpus, rankings=rankings, recipe_json=recipe_json,
                                 labels={m: model_label(m) for m in rankings}, n=n, key=key)
 
 
 def render_model_comparison(comparison: Mapping[str, Any], *, corpus: Corpus, rankings: Mapping[str, Any],
-                            labels: Mapping[str, str], n: int, key: str) -> None:
-    """Rankings side by side, the agreement table, a rank-vs-rank chart and the biggest jumps."""
+                            labels: Mapping[str, str], n: int, key: str, recipe_json: str | None = None) -> None:
+    """Rankings side by side, the agreement table, a rank-vs-rank chart and the biggest jumps (the chart
+    is cached when ``recipe_json`` names the axis the comparison was made for)."""
     st.dataframe(
         pl.DataFrame([{"model A": labels.get(p["a"], p["a"]), "model B": labels.get(p["b"], p["b"]),
                        "Spearman": round(p["spearman"], 3), "Kendall tau": round(p["kendall"], 3)}
@@ -269,8 +275,11 @@ def render_model_comparison(comparison: Mapping[str, Any], *, corpus: Corpus, ra
     hover = res.item_labels(corpus.corpus_id, label_column, 140)
     if len(models) >= 2:
         a, b = models[0], models[1]
-        st.plotly_chart(axes_charts.rank_agreement_chart(comparison["ranks"][a], comparison["ranks"][b], texts=hover,
-                                                         label_a=labels.get(a, a), label_b=labels.get(b, b)),
+        def chart() -> Any:
+            return axes_charts.rank_agreement_chart(comparison["ranks"][a], comparison["ranks"][b], texts=hover,
+                                                    label_a=labels.get(a, a), label_b=labels.get(b, b))
+        st.plotly_chart(res.figure(("axes_agreement", corpus.corpus_id, tuple(models), recipe_json, label_column,
+                                    labels.get(a, a), labels.get(b, b)), chart) if recipe_json else chart(),
                         key=f"{key}_agreement")
     st.markdown("**Items whose rank jumps most between models**")
     jumps = comparison["jumps"].join(corpus.frame.select(shown), on=ID_COLUMN, how="left", maintain_order="left")

@@ -193,18 +193,21 @@ def direction_results(model: BiasModel, corpus_id: str, inputs: DirectionInputs)
                    help="Pairs with a word the model does not know are dropped.")
     with st.expander("How well do the pairs agree?", expanded=bool(direction.warning)):
         if direction.explained_ratios:
-            st.plotly_chart(bias_view.explained_chart(direction.explained_ratios), key="bias_explained")
+            st.plotly_chart(res.figure(("bias_explained", model.key, inputs.spec),
+                                       lambda: bias_view.explained_chart(direction.explained_ratios)),
+                            key="bias_explained")
         st.dataframe(bias_view.pair_frame(direction), hide_index=True, key="bias_pairs_table")
     if report.projection is not None:
         st.subheader("Target words along the direction")
-        st.plotly_chart(bias_view.projection_chart(report.projection, title=direction.axis.name),
+        st.plotly_chart(res.figure(("bias_projection", model.key, inputs.spec),
+                                   lambda: bias_view.projection_chart(report.projection, title=direction.axis.name)),
                         key="bias_projection")
         bias_view.render_missing(report.projection.missing, what="targets")
     else:
         st.info("Add target words to see where they fall on the direction.")
     if report.direct_bias is not None:
         st.subheader("Direct bias, against chance")
-        bias_view.render_direct_bias(report.direct_bias)
+        bias_view.render_direct_bias(report.direct_bias, cache_key=("bias_baseline", model.key, inputs.spec))
     st.subheader("The active corpus along the direction")
     if model.model_id not in res.embedded_model_ids(corpus_id):
         st.info(f"This corpus is not embedded with {escape_markdown(model.display_name)}: embed it on the Home page to rank "
@@ -220,7 +223,8 @@ def corpus_ranking(model: BiasModel, corpus_id: str, spec: DirectionSpec, *, nam
     ranking = res.bias_corpus_ranking(corpus_id, *model.key, spec)
     corpus = res.corpus(corpus_id)
     labels = res.item_labels(corpus_id, state.label_column(corpus_id))
-    st.plotly_chart(bias_view.score_histogram(ranking.scores), key="bias_corpus_hist")
+    st.plotly_chart(res.figure(("bias_corpus_hist", corpus_id, model.key, spec),
+                               lambda: bias_view.score_histogram(ranking.scores)), key="bias_corpus_hist")
     top, bottom = bias_view.corpus_extremes(ranking, corpus.ids, labels)
     left, right = st.columns(2)
     left.markdown(f"**Most toward {escape_markdown(sides[0])}**")
@@ -288,7 +292,8 @@ def words_needed(direction: DirectionInputs | None, weat: WeatInputs | None,
 def weat_results(model: BiasModel, inputs: WeatInputs) -> None:
     if inputs.query is not None:
         result = res.bias_weat(*model.key, inputs.query, inputs.n_permutations, inputs.seed)
-        bias_view.render_weat_card(result, key="bias_weat")
+        bias_view.render_weat_card(result, key="bias_weat",
+                                   cache_key=("bias_weat", model.key, inputs.query, inputs.n_permutations, inputs.seed))
     else:
         st.info("Fill in all four word sets.")
     if inputs.run_all:

@@ -15,6 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from components import resources as res
 from components.feedback import escape_markdown
 
 POSITIVE_COLOR = "#c2410c"  # first members' side
@@ -100,7 +101,8 @@ def baseline_chart(direct_bias: Any) -> go.Figure:
     return fig
 
 
-def render_direct_bias(direct_bias: Any) -> None:
+def render_direct_bias(direct_bias: Any, *, cache_key: tuple | None = None) -> None:
+    """Direct bias against random directions; ``cache_key`` (every input of the result) caches the chart."""
     cols = st.columns(3)
     cols[0].metric("Direct bias", f"{direct_bias.value:.3f}",
                    help="Mean over the neutral words of |cos(word, direction)|^c (Bolukbasi et al. 2016).")
@@ -112,7 +114,8 @@ def render_direct_bias(direct_bias: Any) -> None:
     verdict = ("exceeds" if direct_bias.p_value < 0.05 else "does **not** clearly exceed")
     st.markdown(f"Over {len(direct_bias.words)} neutral words, this direction's direct bias {verdict} what random "
                 "directions show in this model.")
-    st.plotly_chart(baseline_chart(direct_bias), key="bias_baseline_chart")
+    chart = res.figure(cache_key, lambda: baseline_chart(direct_bias)) if cache_key else baseline_chart(direct_bias)
+    st.plotly_chart(chart, key="bias_baseline_chart")
     render_missing(direct_bias.missing, what="neutral words")
 
 
@@ -178,8 +181,9 @@ def weat_association_chart(result: Any) -> go.Figure:
     return fig
 
 
-def render_weat_card(result: Any, *, key: str) -> None:
-    """Effect size, p-value and the two charts for one WEAT run."""
+def render_weat_card(result: Any, *, key: str, cache_key: tuple | None = None) -> None:
+    """Effect size, p-value and the two charts for one WEAT run (``cache_key``: every input of ``result``,
+    to cache the charts)."""
     cols = st.columns(4)
     cols[0].metric("Effect size d", f"{result.effect_size:+.2f}",
                    help="Difference of the mean associations of X and Y, over the sample std of all target "
@@ -197,8 +201,11 @@ def render_weat_card(result: Any, *, key: str) -> None:
     st.markdown(f"In this model {direction} (sizes {len(result.x_words)}/{len(result.y_words)} targets, "
                 f"{len(result.a_words)}/{len(result.b_words)} attributes).")
     left, right = st.columns(2)
-    left.plotly_chart(weat_distribution_chart(result), key=f"{key}_dist")
-    right.plotly_chart(weat_association_chart(result), key=f"{key}_assoc")
+    def chart(name: str, build: Any) -> Any:  # cached when the caller names every input of the result
+        return res.figure((*cache_key, name), lambda: build(result)) if cache_key else build(result)
+
+    left.plotly_chart(chart("dist", weat_distribution_chart), key=f"{key}_dist")
+    right.plotly_chart(chart("assoc", weat_association_chart), key=f"{key}_assoc")
     missing = [w for words in result.missing.values() for w in words]
     render_missing(missing)
 

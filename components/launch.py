@@ -27,10 +27,12 @@ LAUNCH = ("-m", "components.launch", "run")  # what `make run` uses
 
 def main(argv: list[str] | None = None) -> int:
     warmup.import_core()  # already done by importing the `components` package
+    app_seconds = warm_app()
     warmup.start_background()
     _prepare_hosting()
     seconds = warmup.report()["core_seconds"] or 0.0
-    print(f"embedscape: libraries imported ({seconds:.1f} s); torch, sentence-transformers and UMAP warm up "
+    print(f"embedscape: libraries imported ({seconds:.1f} s), the app's own modules and chart code "
+          f"({app_seconds:.1f} s); torch, sentence-transformers and UMAP warm up "
           "in the background once the first page is served",
           file=sys.stderr, flush=True)
     from streamlit.web import cli
@@ -38,6 +40,36 @@ def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     sys.argv = ["streamlit", *args[:2], *_hosting_flags(), *args[2:]]  # the command line's own options win
     return cli.main()
+
+
+def warm_app() -> float:
+    """Import every page's modules (components.*, and through them engine.*) and run the chart and table
+    code paths once (plotly loads a trace type's classes on its first figure; pyarrow its pandas
+    bridge on the first table); returns the seconds taken. Called before the server answers, so the
+    first visitor's page does not pay them (issue 15 §2: measured ~2 s of a loaded machine's first Map)."""
+    import importlib
+    import pkgutil
+
+    import components
+
+    started = time.perf_counter()
+    for module in pkgutil.iter_modules(components.__path__):
+        if module.name != "launch":
+            importlib.import_module(f"components.{module.name}")
+    import pandas as pd
+    import plotly.graph_objects as go
+    import plotly.io
+    import pyarrow as pa
+    import streamlit.material_icon_names  # noqa: F401  (the sidebar's page icons)
+
+    figure = go.Figure([go.Scattergl(x=[0.0, 1.0], y=[0.0, 1.0], mode="markers", marker={"color": [0, 1]}),
+                        go.Scatter(x=[0.0], y=[0.0]), go.Histogram(x=[0.0]), go.Bar(x=[0], y=[0])])
+    figure.update_layout(xaxis={"title": {"text": "x"}}, yaxis={"title": {"text": "y"}}, legend={"font": {"size": 9}},
+                         annotations=[{"text": "a", "x": 0, "y": 0}], hoverlabel={"bgcolor": "white"},
+                         margin={"l": 0})
+    plotly.io.to_json(go.Figure(figure.to_dict()), validate=False)
+    pa.Table.from_pandas(pd.DataFrame({"a": [1], "b": ["x"]}))
+    return time.perf_counter() - started
 
 
 def _prepare_hosting() -> None:

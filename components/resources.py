@@ -667,3 +667,33 @@ def facets(corpus_id: str, filter_json: str, selection_rows: bytes | None) -> li
         selection[np.frombuffer(selection_rows, dtype=np.int64)] = True
     column_masks, item_set_mask = condition_masks(loaded, Filter.from_json(filter_json))
     return facet_counts(facet_plans(corpus_id), column_masks, item_set_mask, selection=selection)
+
+
+# -- Fragments (issue 15 §1): what a fragment rerun asks again, answered from memory ------------------
+@st.cache_data(show_spinner=False, max_entries=64, ttl=_TTL)
+def search(corpus_id: str, model_id: str | None, mode: str, query: str, arguments_json: str,
+           filter_json: str) -> Any:
+    """One search (engine.search.run_search) of ``model_id`` (None: keyword) with the page's options
+    (JSON) and filter (engine.filters JSON). Cached, so a rerun that does not change the query (a
+    table click, opening a hit, the map expander) never embeds the query again."""
+    import json
+
+    from engine.filters import Filter
+    from engine.search import run_search
+
+    the_corpus = corpus(corpus_id)
+    allowed = Filter.from_json(filter_json).mask(the_corpus)
+    return run_search(the_corpus, query, mode=mode, store=store(),  # type: ignore[arg-type]
+                      index=index(corpus_id, model_id) if model_id else None,
+                      bm25=bm25(corpus_id) if mode == "hybrid" else None, allowed=allowed,
+                      **json.loads(arguments_json))
+
+
+@st.cache_resource(show_spinner=False, max_entries=64, ttl=_TTL)  # a map-sized chart holds ~1 MB
+def figure(key: tuple, _build: Any) -> Any:
+    """The chart ``_build()`` makes, built once per ``key`` and shared (cache_resource: never copied or
+    pickled, so a hit costs nothing; st.plotly_chart only reads it). ``key`` must name every input of
+    the chart (ids, specs, options): plotly's validation is most of a fragment rerun's time
+    (measured on Bias and Axes), and a figure is rebuilt only when what it shows changed.
+    Callers never modify the returned figure."""
+    return _build()

@@ -194,10 +194,11 @@ def render_export(results: Mapping[str, SearchResult], *, key: str) -> None:
     if frame.height == 0:
         return
     left, right = st.columns(2)
-    left.download_button("Download CSV", to_csv_bytes(frame), file_name="search_hits.csv", mime="text/csv",
+    # the bytes are made when the button is pressed, not on every rerun (issue 15 §1)
+    left.download_button("Download CSV", partial(to_csv_bytes, frame), file_name="search_hits.csv", mime="text/csv",
                          key=f"{key}_csv", help="Every model's hits in one table. Cells starting with = + - @ "
                          "get a leading ' so a spreadsheet shows them as text, never runs them.")
-    right.download_button("Download Parquet", to_parquet_bytes(frame), file_name="search_hits.parquet",
+    right.download_button("Download Parquet", partial(to_parquet_bytes, frame), file_name="search_hits.parquet",
                           mime="application/octet-stream", key=f"{key}_parquet",
                           help="The same table as Parquet (keeps column types).")
 

@@ -22,35 +22,43 @@ st.markdown(
     "models embed each word in a template such as “This is a {word}.” (SEAT). Every word list below is editable."
 )
 
-with user_errors():
-    model = bias_tabs.model_settings(corpus_id, model_ids)
-    waiting = st.container()  # the status of any wait, above the tabs where it is seen
-    tab_direction, tab_weat, tab_debias = st.tabs(bias_tabs.TAB_NAMES)
-    with waiting:
-        bias_tabs.load_model(model)
 
-direction = weat = debias = None  # None: that tab's inputs hold an error, shown in the tab
-with tab_direction, user_errors(stop=False):
-    inputs, results = st.columns([1, 2], gap="large")
-    with inputs:
-        direction = bias_tabs.direction_inputs(model, corpus_id)
-with tab_weat, user_errors(stop=False):
-    weat = bias_tabs.weat_inputs(model)
-with tab_debias, user_errors(stop=False):
-    debias = bias_tabs.debias_inputs(model, direction) if direction else None
+@st.fragment
+def bias_body(corpus_id: str, model_ids: tuple[str, ...]) -> None:
+    """Everything below the introduction: a changed word list, test or option reruns only this
+    (issue 15 §1); results come from the caches, so only what changed is computed."""
+    with user_errors():
+        model = bias_tabs.model_settings(corpus_id, model_ids)
+        waiting = st.container()  # the status of any wait, above the tabs where it is seen
+        tab_direction, tab_weat, tab_debias = st.tabs(bias_tabs.TAB_NAMES)
+        with waiting:
+            bias_tabs.load_model(model)
 
-with waiting, user_errors():
-    bias_tabs.prepare_words(model, bias_tabs.words_needed(direction, weat, debias))
-recipe_panel.remember_bias(corpus_id, model, direction, weat)  # issue 14: the recipe keeps this page's tests
-
-if weat is not None:
+    direction = weat = debias = None  # None: that tab's inputs hold an error, shown in the tab
+    with tab_direction, user_errors(stop=False):
+        inputs, results = st.columns([1, 2], gap="large")
+        with inputs:
+            direction = bias_tabs.direction_inputs(model, corpus_id)
     with tab_weat, user_errors(stop=False):
-        bias_tabs.weat_results(model, weat)
-if direction is not None:
-    with results, user_errors(stop=False):
-        bias_tabs.direction_results(model, corpus_id, direction)
-if debias is not None:
+        weat = bias_tabs.weat_inputs(model)
     with tab_debias, user_errors(stop=False):
-        bias_tabs.debias_results(model, debias)
+        debias = bias_tabs.debias_inputs(model, direction) if direction else None
 
-share.link_box()  # "Share this view": the link that reopens this page as it is (components/share.py)
+    with waiting, user_errors():
+        bias_tabs.prepare_words(model, bias_tabs.words_needed(direction, weat, debias))
+    recipe_panel.remember_bias(corpus_id, model, direction, weat)  # issue 14: the recipe keeps this page's tests
+
+    if weat is not None:
+        with tab_weat, user_errors(stop=False):
+            bias_tabs.weat_results(model, weat)
+    if direction is not None:
+        with results, user_errors(stop=False):
+            bias_tabs.direction_results(model, corpus_id, direction)
+    if debias is not None:
+        with tab_debias, user_errors(stop=False):
+            bias_tabs.debias_results(model, debias)
+    # inside the body fragment: a control reruns only this part, and the link must follow it
+    share.link_box()  # "Share this view": the link that reopens this page as it is (components/share.py)
+
+
+bias_body(corpus_id, model_ids)

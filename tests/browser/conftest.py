@@ -102,6 +102,16 @@ def wait_for_app(page, timeout: float = 60_000) -> None:
 
 
 @pytest.fixture(scope="session")
+def demo_url(demo_workspace):
+    """(url, pid, workspace) of one demo-mode server on :func:`demo_workspace`, shared by the demo-mode
+    browser tests (test_demo_browser, test_load): a second server would prove nothing new."""
+    from bench.load import demo_server
+
+    with demo_server(demo_workspace) as (url, pid):
+        yield url, pid, demo_workspace
+
+
+@pytest.fixture(scope="session")
 def demo_workspace(tmp_path_factory) -> Path:
     """A workspace holding one small embedded demo corpus with its map stored (bench.load.prepare_workspace),
     made once for the demo-mode browser tests (test_demo_browser, test_load)."""

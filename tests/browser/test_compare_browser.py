@@ -39,7 +39,8 @@ def test_item_view_and_linked_selection_between_aligned_maps(app_url, page, comp
     option.click()
     wait_for_app(page)
     item_line = page.get_by_test_id("stText").filter(has_text="(id ")
-    item_line.first.wait_for(timeout=30_000)
+    # the default item's line is there before the pick's rerun ends: wait for the picked item's line
+    item_line.filter(has_text=picked[:30]).first.wait_for(timeout=60_000)
     assert picked[:30] in item_line.first.inner_text()
     assert page.get_by_text("Jaccard@10 for this item").count() == 1
     page.wait_for_timeout(800)  # let the grids paint

@@ -13,14 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.load import demo_server, rss_mb
+from bench.load import rss_mb
 from tests.browser.conftest import screenshot, wait_for_app
-
-
-@pytest.fixture(scope="module")
-def demo_url(demo_workspace):
-    with demo_server(demo_workspace) as (url, pid):
-        yield url, pid, demo_workspace
 
 
 def _upload(page, url: str, path: Path, name: str) -> None:
