@@ -145,10 +145,20 @@ def pick_option(page, label: str, index: int | None = None, name: str | None = N
 
 # -- the interactions, one generator per page: each yields (name, prepare -> action) per repeat ------
 
+CANVAS = ".esm-root[data-ready='1']"  # the canvas map renderer (components/map_canvas)
+PLOTLY_READY = "() => document.querySelector('.js-plotly-plot')?._fullLayout?.xaxis"
+
+
+def _wait_for_map(page) -> str:
+    """Which renderer drew the map: "canvas" (this tree) or "plotly" (a checkout from before it)."""
+    page.wait_for_function(f"""() => document.querySelector("{CANVAS}") || ({PLOTLY_READY})()""", timeout=TIMEOUT_MS)
+    return "canvas" if page.locator(CANVAS).count() else "plotly"
+
+
 def map_interactions(page, url, corpus_id, repeat):
     page.goto(f"{url}/Map?corpus={corpus_id}")
     wait_for_app(page)
-    page.wait_for_function("() => document.querySelector('.js-plotly-plot')?._fullLayout?.xaxis", timeout=TIMEOUT_MS)
+    _wait_for_map(page)
     for i in range(repeat):
         yield "Map: change colour", lambda i=i: pick_option(page, "Colour by", index=1 + i % 2)
     page.keyboard.press("Escape")
@@ -157,17 +167,20 @@ def map_interactions(page, url, corpus_id, repeat):
 
 
 def _map_click(page, i: int) -> Callable[[], None]:
-    page.wait_for_function("() => document.querySelector('.js-plotly-plot')?._fullLayout?.xaxis", timeout=TIMEOUT_MS)
-    pixel = page.evaluate("""(i) => {
-        const plot = document.querySelector('.js-plotly-plot');
-        const layout = plot._fullLayout, box = plot.getBoundingClientRect();
-        const t = plot._fullData.find(t => t.x && t.x.length > 20);
-        const j = (37 * (i + 1)) % t.x.length;
-        return [box.left + layout.xaxis._offset + layout.xaxis.l2p(t.x[j]),
-                box.top + layout.yaxis._offset + layout.yaxis.l2p(t.y[j])];
-    }""", i)
+    if _wait_for_map(page) == "canvas":
+        pixel = page.locator(CANVAS).evaluate("""(r, i) => { const m = r.__map, xs = m.xs(), ys = m.ys();
+            const j = (37 * (i + 1)) % xs.length; return m.toScreen(xs[j], ys[j]); }""", i)
+    else:
+        pixel = page.evaluate("""(i) => {
+            const plot = document.querySelector('.js-plotly-plot');
+            const layout = plot._fullLayout, box = plot.getBoundingClientRect();
+            const t = plot._fullData.find(t => t.x && t.x.length > 20);
+            const j = (37 * (i + 1)) % t.x.length;
+            return [box.left + layout.xaxis._offset + layout.xaxis.l2p(t.x[j]),
+                    box.top + layout.yaxis._offset + layout.yaxis.l2p(t.y[j])];
+        }""", i)
     page.mouse.move(pixel[0], pixel[1])
-    page.wait_for_timeout(300)  # plotly's hover picks the point first
+    page.wait_for_timeout(300)  # the hover picks the point first
 
     def click() -> None:
         page.mouse.click(pixel[0], pixel[1])

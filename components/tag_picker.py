@@ -161,6 +161,19 @@ def tags_panel(corpus_id: str, *, key: str = "tags_panel", clustering: Clusterin
                 with user_errors(stop=False):
                     itemsets.delete_tag(res.store(), corpus_id, doomed)
                     st.rerun()
+            shown = st.multiselect("Filter every page to items tagged", list(tags), key=f"{key}_filter_tags",
+                                   help="Adds the tags to the session filter (shown as a chip): the map, its charts, "
+                                   "Search and Axes then keep only items carrying any of these tags.")
+            if st.button("Apply tag filter", key=f"{key}_filter_apply", disabled=not shown,
+                         help="Keep only the items with any of the chosen tags on every page; remove the chip "
+                              "to undo."):
+                from components import filter_view
+
+                tag_set = itemsets.tag_item_set(tags, shown)
+                current = filter_view.session_filter(corpus_id)
+                kept = tuple(s for s in current.item_sets if not (s.ref and s.ref[0] == "tag"))
+                filter_view.set_session_filter(corpus_id, Filter(current.conditions, (*kept, tag_set)))
+                st.rerun()
             chosen = st.multiselect("Save the items tagged", list(tags), key=f"{key}_subset_tags",
                                     help="Items carrying any of these tags become a new corpus.")
             if chosen:

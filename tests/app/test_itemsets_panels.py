@@ -136,3 +136,16 @@ def test_markdown_tag_and_cluster_names_reach_no_label_as_markup(tag_corpus, sto
     assert any(BEACON in option for option in at.selectbox(key="curate_rename_cluster").options)
     quoting += [s for s in _markup(at) if "beacon" in s]
     assert not any("![" in s or "](" in s for s in quoting), quoting
+
+
+def test_a_tag_filter_from_the_tags_panel_limits_the_map_and_search(tag_corpus, store):
+    tagged = tag_corpus.ids[40:52]
+    itemsets.tag_items(store, tag_corpus.corpus_id, "reviewed", tagged)
+    at = _map(tag_corpus)
+    at.multiselect(key="tags_panel_filter_tags").set_value(["reviewed"]).run()
+    at.button(key="tags_panel_filter_apply").click().run()
+    assert not at.exception, at.exception
+    assert sorted(_payload(at)["row"].tolist()) == list(range(40, 52))  # only the tagged items are drawn
+    search = open_page("pages/2_Search.py", tag_corpus.corpus_id, (SMALL_MODEL,),
+                       **{state.ACTIVE_FILTER: at.session_state[state.ACTIVE_FILTER]})
+    assert any("Keeps 12 of 90 items" in t.value for t in search.text)
