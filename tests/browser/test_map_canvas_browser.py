@@ -125,3 +125,48 @@ def test_click_box_lasso_and_hover_on_demand(page):
     page.wait_for_timeout(700)  # on a busy machine the wheel events can straddle one debounce
     view = [e[2] for e in page.evaluate("window.__events") if e[1] == "view"][-1]  # debounced: one per pause
     assert view["zoom"] > 1.5 and view["x0"] < 50 < view["x1"] and view["y0"] < 50 < view["y1"]
+
+
+def test_zoom_labels_of_a_100k_corpus_refine_without_overlap(page):
+    """Issue 16's acceptance on real engine output: 100k synthetic items with planted topic words, the
+    label hierarchy built and placed by the engine, drawn by the renderer at three zoom levels."""
+    from engine.keywords import term_counts
+    from engine.project import payload
+    from engine.synthetic import synthetic_map
+    from engine.zoomlabels import build_hierarchy, place_levels
+
+    corpus = synthetic_map(100_000, seed=3)
+    levels = place_levels(build_hierarchy(corpus.coords, term_counts(corpus.texts)), viewport=(800, 640))
+    x, y = corpus.coords[:, 0], corpus.coords[:, 1]
+    drawn = np.random.default_rng(0).choice(len(x), 20_000, replace=False)
+    extent = payload.extent_of(x, y)
+    blob = payload.pack_map(x=x[drawn], y=y[drawn], rows=drawn, total=len(x), labels=levels, extent=extent,
+                            colour=payload.category_codes([f"topic {t}" for t in corpus.topics[drawn]]),
+                            density=payload.density_grid(x, y, extent))
+    mount(page, blob)
+    root = page.locator(".esm-root")
+
+    def shown_at(zoom: float, centre: tuple[float, float]) -> tuple[list[str], list[list[float]]]:
+        root.evaluate("(r, a) => r.__map.setZoom(a[0], a[1], a[2])", [zoom, *centre])
+        page.wait_for_function("z => document.querySelector('.esm-root').getAttribute('data-zoom') === z",
+                               arg=f"{zoom:.4f}")
+        page.wait_for_timeout(100)
+        page.screenshot(path=str(SCREENSHOTS / f"map_zoom_100k_{zoom:g}.png"))
+        return root.evaluate("r => r.__map.labels()"), root.evaluate("r => r.__map.labelBoxes()")
+
+    def overlapping(boxes: list[list[float]]) -> bool:
+        return any(a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+                   for i, a in enumerate(boxes) for b in boxes[i + 1:])
+
+    centre = ((extent[0] + extent[1]) / 2, (extent[2] + extent[3]) / 2)
+    overview, boxes = shown_at(1.0, centre)
+    assert 3 <= len(overview) <= 15 and not overlapping(boxes)
+    coarse = levels["levels"][0]["labels"][0]  # the largest region's label, zoomed into below
+    assert coarse["text"] in overview
+    seen = set(overview)
+    for zoom in (levels["levels"][1]["min_zoom"], levels["levels"][2]["min_zoom"] * 1.2):
+        finer, boxes = shown_at(zoom, (coarse["x"], coarse["y"]))
+        assert finer and not overlapping(boxes), zoom
+        assert coarse["text"] not in finer  # finer labels, not the coarse one again
+        assert set(finer) - seen, zoom  # and new names at every step
+        seen |= set(finer)
