@@ -56,7 +56,8 @@ def one_start(browser, how: tuple[str, ...], app_dir: Path, workspace: Path) -> 
         page.goto(f"{url}/Map")
         page.get_by_text("Clusters · ").first.wait_for(timeout=180_000)  # written after the chart: the script is done
         script_done = time.perf_counter()
-        page.wait_for_selector("[data-testid='stPlotlyChart'] .js-plotly-plot .main-svg", timeout=180_000)
+        page.wait_for_selector(".esm-root[data-ready='1'], [data-testid='stPlotlyChart'] .js-plotly-plot .main-svg",
+                               timeout=180_000)  # the canvas renderer, or plotly in a checkout from before it
         drawn = time.perf_counter()
         if page.locator("[data-testid='stException']").count():
             raise RuntimeError("the Map showed an exception box")

@@ -154,7 +154,7 @@ async def visit(browser, url: str, *, delay: float = 0.0) -> dict[str, object]:
         steps["home"] = time.perf_counter() - start
         step, start = "map", time.perf_counter()
         await _open_page(page, "Map")
-        await page.get_by_test_id("stPlotlyChart").first.wait_for(timeout=STEP_TIMEOUT_MS)
+        await page.locator(".esm-root[data-ready='1'], [data-testid='stPlotlyChart']").first.wait_for(timeout=STEP_TIMEOUT_MS)
         steps["map"] = time.perf_counter() - start
         step, start = "search", time.perf_counter()
         await _open_page(page, "Search")

@@ -225,6 +225,9 @@ def render_two_axes(corpus: Corpus, model_id: str, recipe_json: str, *, key: str
             y_labels=(second_axis.positive_label, second_axis.negative_label),
             color=None if color_by == "(none)" else corpus.frame[color_by].to_list(),
             color_name="" if color_by == "(none)" else color_by)), key=f"{key}_scatter")
+    from components import share  # share imports the page components' modules: import at call time
+
+    share.follow_link(state.AXES_SECOND)  # the link box is drawn by the page body, outside this fragment
 
 
 @st.fragment  # its controls rerun only this section (issue 15 §1)

@@ -37,6 +37,8 @@ _RESTORING = "_share_restoring"  # bool: restore is running (its own state.set c
 _NOTES = "_share_notes"  # (page, [note, …]): what the opening link could not apply
 _FILTERS = "_share_filters"  # {page: (corpus_id, filter dict)}: each page's filter, as its builder returned it
 _PENDING_FILTER = "_share_pending_filter"  # (page, {widget key suffix: value}): a link's filter, set on first draw
+_CHANGED = "_share_changed"  # {session key}: link values changed since the link box was last drawn
+_DRAWN = "_share_drawn"  # the link parameters the box shows
 _SHARE_TOKENS = "_share_tokens"  # {corpus_id: share token}: demo mode, one share per corpus and session
 ITEM_ID = 200  # longest item id / model id / column name a link carries
 
@@ -549,6 +551,20 @@ def sync() -> None:
 def _on_state_change(name: str) -> None:
     if name in _BOUND_KEYS:
         sync()
+        st.session_state[_CHANGED] = {*st.session_state.get(_CHANGED, ()), name}
+
+
+def follow_link(*names: str) -> None:
+    """The last call of a nested fragment whose controls the link carries (``names``: their session
+    keys). A nested fragment reruns alone, so the page's "Share this view" box (drawn by the body)
+    would keep the old link: when one of ``names`` changed since the box was drawn, rerun the page."""
+    changed = st.session_state.get(_CHANGED, set())
+    if not changed & set(names):
+        return
+    st.session_state[_CHANGED] = changed - set(names)
+    # only when the link itself differs: a key set again to its old value must not rerun the page
+    if _DRAWN in st.session_state and link_params() != st.session_state[_DRAWN]:
+        st.rerun()
 
 
 state.add_listener(_on_state_change)
@@ -559,7 +575,9 @@ def link_box() -> None:
     from components import visitor
 
     sync()
+    st.session_state[_CHANGED] = set()  # the box below shows every change so far
     params = link_params()
+    st.session_state[_DRAWN] = params
     corpus_id = state.corpus_id()
     with st.expander("Share this view", icon=":material/link:"):
         if visitor.settings().demo and corpus_id and not visitor.is_shared_demo(res.store(), corpus_id):

@@ -141,6 +141,7 @@ def agreement_section(corpus: Any, corpus_id: str, models: tuple[str, ...], k: i
             frames = res.compare_item_view(corpus_id, models, k, row, state.label_column(corpus_id))
             view.render_item_view(frames, {p: float(result.measures["jaccard"][p][row]) for p in result.pair_labels},
                                   k=k)
+    share.follow_link(state.COMPARE_ITEM)  # the link box is drawn by the body, outside this fragment
 
 
 @st.fragment

@@ -299,6 +299,7 @@ def topics_tab(corpus: Any, labels: Sequence[str], model_id: str, report: Any) -
                                 help="Colour the Map by every item's similarity to this topic.")
             send_to_map(result.scores[:, result.names.index(pick)].astype(float), name=f"topic {pick} ({model_id})",
                         model_id=model_id, key="geometry_topic_to_map", help_text="Send the similarities to the Map.")
+    share.follow_link(state.GEOMETRY_TOPICS)  # the link box is drawn by the body, outside this fragment
 
 
 geometry_body(corpus_id, model_ids)

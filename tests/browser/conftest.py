@@ -15,6 +15,7 @@ import pytest
 from tests.conftest import ROOT
 
 CHROMIUM = "/usr/bin/chromium"
+MAP_DRAWN = ".esm-root[data-ready='1']"  # the canvas map (components/map_canvas) has drawn its points
 SCREENSHOTS = ROOT / "tests" / "browser" / "screenshots"
 LAUNCH_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

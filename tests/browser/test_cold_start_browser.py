@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import screenshot, streamlit_server, wait_for_app
+from tests.browser.conftest import MAP_DRAWN, screenshot, streamlit_server, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -48,7 +48,7 @@ def test_home_map_and_search_opened_at_once_on_three_fresh_servers(map_workspace
                 search.goto(f"{url}/Search", wait_until="commit")
                 for tab in (home, map_tab, search):
                     wait_for_app(tab)
-                map_tab.get_by_test_id("stPlotlyChart").first.wait_for(timeout=60_000)
+                map_tab.locator(MAP_DRAWN).first.wait_for(timeout=60_000)
                 home.get_by_text("1 · Choose a corpus").wait_for(timeout=60_000)
                 search.get_by_role("textbox", name="Query").wait_for(timeout=60_000)
                 for name, tab in (("home", home), ("map", map_tab), ("search", search)):

@@ -22,7 +22,7 @@ def _upload(page, url: str, path: Path, name: str) -> None:
     wait_for_app(page)
     page.get_by_text("Upload a file").click()
     wait_for_app(page)
-    page.locator("input[type='file']").set_input_files(str(path))
+    page.get_by_role("region", name="Corpus file").locator("input[type='file']").set_input_files(str(path))
     page.get_by_role("button", name="Use this corpus").wait_for(timeout=60_000)
     page.get_by_role("textbox", name="Corpus name").fill(name)
     page.get_by_role("textbox", name="Corpus name").press("Enter")
@@ -180,7 +180,7 @@ def test_closing_the_tab_stops_its_embedding_and_bombs_leave_no_memory(browser, 
     page.get_by_text("Upload a file").click()
     wait_for_app(page)
     for bomb in bombs:
-        page.locator("input[type='file']").set_input_files(str(bomb))
+        page.get_by_role("region", name="Corpus file").locator("input[type='file']").set_input_files(str(bomb))
         page.get_by_test_id("stAlert").filter(has_text=re.compile("cap|MiB|rows")).first.wait_for(timeout=60_000)
         wait_for_app(page)
     context.close()

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import screenshot, wait_for_app
+from tests.browser.conftest import MAP_DRAWN, screenshot, wait_for_app
 
 
 @pytest.mark.browser
@@ -32,8 +32,7 @@ def test_search_runs_a_query_and_map_highlights_hits(page, app_url, small_corpus
     count = int(re.search(r"Red rings: (\d+)", caption.inner_text()).group(1))
     assert count >= 1
     assert "bushfires near Sydney" in caption.inner_text()
-    page.wait_for_selector("[data-testid='stPlotlyChart']", timeout=60_000)
-    page.wait_for_timeout(1500)  # WebGL canvas paint
+    page.locator(MAP_DRAWN).first.wait_for(timeout=60_000)
     screenshot(page, "search_hits_on_map")
     assert page.dialogs == []  # the <script> in the query never ran
 

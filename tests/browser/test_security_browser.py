@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import screenshot, wait_for_app
+from tests.browser.conftest import MAP_DRAWN, screenshot, wait_for_app
 from tests.browser.test_home_browser import _keep_only_model
 from tests.conftest import ROOT
 
@@ -125,7 +125,7 @@ def test_a_hostile_corpus_never_runs_or_loads_anything(app_url, page, store, bea
     page.get_by_text("Upload a file").click()
     _settle(page)
     with page.expect_file_chooser() as chooser:
-        page.get_by_test_id("stFileUploaderDropzone").get_by_test_id("stBaseButton-secondary").click()
+        page.get_by_role("region", name="Corpus file").get_by_test_id("stBaseButton-secondary").click()
     chooser.value.set_files(files=[{"name": f"![f](http://127.0.0.1:{port}/beacon.png).csv",
                                     "mimeType": "text/csv", "buffer": hostile_csv(port)}])
     page.get_by_role("textbox", name="Corpus name").wait_for(timeout=60_000)
@@ -155,7 +155,7 @@ def test_a_hostile_corpus_never_runs_or_loads_anything(app_url, page, store, bea
 
     # -- Map: coloured by a payload column (legend), an item opened with its neighbours -----------------
     page.goto(f"{app_url}/Map?corpus={corpus_id}")
-    page.get_by_test_id("stPlotlyChart").first.wait_for(timeout=180_000)
+    page.locator(MAP_DRAWN).first.wait_for(timeout=180_000)
     _settle(page, 180_000)
     page.get_by_test_id("stSelectbox").filter(has_text="Colour by").click()
     page.get_by_role("option", name="<img src=x onerror=alert(1)>").click()

@@ -20,10 +20,11 @@ def lee(small_corpus, embedded):
     return small_corpus
 
 
-def copied_link(page) -> str:
-    """Open "Share this view" and read the link from its code box (what its copy button copies)."""
+def copied_link(page, *, showing: str = "v=1") -> str:
+    """Open "Share this view" and read the link from its code box (what its copy button copies),
+    once it shows ``showing`` (a fragment rerun rewrites the box a moment after the chart)."""
     page.get_by_text("Share this view").last.click()
-    code = page.get_by_test_id("stCode").filter(has_text="v=1").last
+    code = page.get_by_test_id("stCode").filter(has_text=showing).last
     code.wait_for(timeout=30_000)
     link = code.inner_text().strip()
     assert link.startswith("http://127.0.0.1:") and "visitor=" not in link
@@ -96,7 +97,7 @@ def test_map_link(app_url, page, browser, fresh_pages, lee):
     page.get_by_role("option", name="article", exact=True).click()
     wait_for_app(page)
     page.locator(".esm-root[data-ready='1']").wait_for(timeout=60_000)
-    fresh = open_fresh(browser, copied_link(page), fresh_pages)
+    fresh = open_fresh(browser, copied_link(page, showing="color=article"), fresh_pages)
     fresh.locator(".esm-root[data-ready='1']").wait_for(timeout=60_000)
 
     def figure(p):  # every drawn point: (colour, row, rounded x, y) from the browser's own canvas
