@@ -89,7 +89,8 @@ def axis_end_picker(corpus: Corpus, scores: np.ndarray, n: int, *, key: str,
     finite = np.flatnonzero(np.isfinite(scores))
     if finite.size == 0:
         return
-    high = st.radio("Tag the items toward", (True, False), format_func=lambda h: ends[0] if h else ends[1],
+    high = st.radio("Tag the items toward", (True, False),  # radio labels render Markdown: pole labels are typed
+                    format_func=lambda h: escape_markdown(ends[0] if h else ends[1]),
                     horizontal=True, key=f"{key}_end", help="The items listed at that end of the axis (Items per end).")
     order = finite[np.lexsort((finite, -scores[finite]))]  # highest first, ties by row
     rows = order[:n] if high else order[::-1][:n]

@@ -20,12 +20,17 @@ def lee(small_corpus, embedded):
     return small_corpus
 
 
-def copied_link(page, *, showing: str = "v=1") -> str:
+def copied_link(page, *, showing: str = "v=1", changed_from: str | None = None) -> str:
     """Open "Share this view" and read the link from its code box (what its copy button copies),
-    once it shows ``showing`` (a fragment rerun rewrites the box a moment after the chart)."""
-    page.get_by_text("Share this view").last.click()
+    once it shows ``showing`` and differs from ``changed_from`` (a fragment rerun rewrites the box a
+    moment after the chart)."""
     code = page.get_by_test_id("stCode").filter(has_text=showing).last
+    if not code.is_visible():
+        page.get_by_text("Share this view").last.click()
     code.wait_for(timeout=30_000)
+    if changed_from is not None:
+        page.wait_for_function("""old => [...document.querySelectorAll('[data-testid="stCode"]')]
+            .some(e => e.innerText.includes('v=1') && e.innerText.trim() !== old)""", arg=changed_from, timeout=30_000)
     link = code.inner_text().strip()
     assert link.startswith("http://127.0.0.1:") and "visitor=" not in link
     return link
@@ -149,11 +154,13 @@ def test_bias_link(app_url, page, browser, fresh_pages, words_corpus, embedded):
     page.get_by_text("Variance explained by PC1").first.wait_for(timeout=120_000)
     wait_for_app(page, timeout=120_000)
     page.get_by_role("tab", name="WEAT").click()
+    page.get_by_text("Effect size d").first.wait_for(timeout=60_000)
+    before = copied_link(page)
     page.get_by_test_id("stSelectbox").filter(has_text="Test").first.click()
     page.get_by_role("option").nth(1).click()  # another classic test than the first
     wait_for_app(page, timeout=120_000)
     page.get_by_text("Effect size d").first.wait_for(timeout=60_000)
-    fresh = open_fresh(browser, copied_link(page), fresh_pages)
+    fresh = open_fresh(browser, copied_link(page, changed_from=before), fresh_pages)
     fresh.get_by_text("Variance explained by PC1").first.wait_for(timeout=120_000)
     wait_for_app(fresh, timeout=120_000)
     fresh.get_by_role("tab", name="WEAT").click()
