@@ -121,3 +121,17 @@ def demo_workspace(tmp_path_factory) -> Path:
     workspace = tmp_path_factory.mktemp("demo-workspace")
     prepare_workspace(workspace)
     return workspace
+
+
+def open_options(page, widget, option, *, attempts: int = 4, timeout: int = 8_000) -> None:
+    """Click ``widget`` (a select box) until ``option`` shows: a rerun that lands just after the click
+    redraws the widget and closes its list, which a user would simply click again."""
+    for attempt in range(attempts):
+        widget.click()
+        try:
+            option.wait_for(timeout=timeout)
+            return
+        except Exception:  # noqa: BLE001 - playwright's TimeoutError
+            if attempt == attempts - 1:
+                raise
+            wait_for_app(page)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import screenshot, wait_for_app
+from tests.browser.conftest import open_options, screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
 MODELS = ("minilm-l6", "minilm-l3")
@@ -33,8 +33,8 @@ def test_item_view_and_linked_selection_between_aligned_maps(app_url, page, comp
     page.get_by_role("textbox", name="Find an item").fill(word)
     page.get_by_role("textbox", name="Find an item").press("Enter")
     wait_for_app(page)
-    page.get_by_test_id("stSelectbox").filter(has_text="matches").click()
     option = page.get_by_role("option").first
+    open_options(page, page.get_by_test_id("stSelectbox").filter(has_text="matches"), option)
     picked = option.inner_text()
     option.click()
     wait_for_app(page)
