@@ -38,7 +38,7 @@ _NOTES = "_share_notes"  # (page, [note, …]): what the opening link could not 
 _FILTERS = "_share_filters"  # {page: (corpus_id, filter dict)}: each page's filter, as its builder returned it
 _PENDING_FILTER = "_share_pending_filter"  # (page, {widget key suffix: value}): a link's filter, set on first draw
 _CHANGED = "_share_changed"  # {session key}: link values changed since the link box was last drawn
-_DRAWN = "_share_drawn"  # the link parameters the box shows
+_DRAWN = "_share_drawn"  # {page: the link parameters its box shows}
 _SHARE_TOKENS = "_share_tokens"  # {corpus_id: share token}: demo mode, one share per corpus and session
 ITEM_ID = 200  # longest item id / model id / column name a link carries
 
@@ -562,9 +562,21 @@ def follow_link(*names: str) -> None:
     if not changed & set(names):
         return
     st.session_state[_CHANGED] = changed - set(names)
+    if not _fragment_rerun():
+        return  # a full run draws the link box after this fragment: nothing to catch up (and no loop)
     # only when the link itself differs: a key set again to its old value must not rerun the page
-    if _DRAWN in st.session_state and link_params() != st.session_state[_DRAWN]:
+    drawn = st.session_state.get(_DRAWN, {}).get(current_page())
+    if drawn is not None and link_params() != drawn:
         st.rerun()
+
+
+def _fragment_rerun() -> bool:
+    """True while only fragments rerun (not the whole script). Streamlit exposes no public flag, so
+    this reads the run context; without one (bare mode) it says False, the safe answer."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx(suppress_warning=True)
+    return bool(ctx is not None and getattr(ctx, "fragment_ids_this_run", None))
 
 
 state.add_listener(_on_state_change)
@@ -577,7 +589,7 @@ def link_box() -> None:
     sync()
     st.session_state[_CHANGED] = set()  # the box below shows every change so far
     params = link_params()
-    st.session_state[_DRAWN] = params
+    st.session_state[_DRAWN] = {**st.session_state.get(_DRAWN, {}), current_page(): params}
     corpus_id = state.corpus_id()
     with st.expander("Share this view", icon=":material/link:"):
         if visitor.settings().demo and corpus_id and not visitor.is_shared_demo(res.store(), corpus_id):
