@@ -135,3 +135,12 @@ def open_options(page, widget, option, *, attempts: int = 4, timeout: int = 8_00
             if attempt == attempts - 1:
                 raise
             wait_for_app(page)
+
+
+def pytest_collection_modifyitems(config, items):
+    """A browser test that fails is run once more before it counts as failed. On 2 shared cores a
+    rerun of the app can land a moment after a click and undo it; the retry is reported in the
+    summary (``R``), so a test that only passes on its retry stays visible."""
+    for item in items:
+        if "tests/browser/" in str(item.path).replace("\\", "/"):
+            item.add_marker(pytest.mark.flaky(reruns=1, reruns_delay=2))
