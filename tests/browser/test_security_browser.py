@@ -179,9 +179,18 @@ def test_a_hostile_corpus_never_runs_or_loads_anything(app_url, page, store, bea
     page.get_by_text("Metadata filter").click()
     columns = page.get_by_test_id("stMultiSelect").filter(has_text="Filter by").locator("input")
     for needle in ("![col]", "<img"):  # each column's condition is labelled by its (escaped) name
-        columns.click()
-        columns.fill(needle)
-        page.get_by_role("option", name=re.compile(re.escape(needle))).first.click()
+        option = page.get_by_role("option", name=re.compile(re.escape(needle))).first
+        for attempt in range(3):  # a late rerun redraws the multiselect and closes its list: type again
+            columns.click()
+            columns.fill(needle)
+            try:
+                option.wait_for(timeout=8_000)
+                break
+            except Exception:  # noqa: BLE001 - playwright's TimeoutError
+                if attempt == 2:
+                    raise
+                _settle(page)
+        option.click()
         page.keyboard.press("Escape")
         _settle(page)
     _settle(page)
