@@ -329,11 +329,13 @@ def map_payload(
     focus: int | None = None,
     label_levels: dict[str, Any] | None = None,
     density: dict[str, Any] | None = None,
+    markers: Sequence[dict[str, Any]] = (),
 ) -> bytes:
     """The 2-D map as the canvas renderer's compact blob (``engine.project.payload``); the
     arguments mean what they mean for :func:`map_chart`. ``label_levels`` is the zoom label
     hierarchy (issue 16) and replaces the flat cluster labels when given; ``density`` a
-    ``payload.density_grid`` (default: computed from every projected point past ``DENSITY_FROM``)."""
+    ``payload.density_grid`` (default: computed from every projected point past ``DENSITY_FROM``);
+    ``markers`` points that are not items (a placed search query), ``[{"x", "y", "text"}]``."""
     from engine.project import payload
 
     coords = np.asarray(projection.coords)
@@ -365,4 +367,5 @@ def map_payload(
         x=coords[drawn, 0], y=coords[drawn, 1], rows=drawn, colour=colour, total=int(every.size), hover=hover,
         rings=[position[int(r)] for r in dict.fromkeys(highlight) if int(r) in position],
         focus=position.get(int(focus)) if focus is not None else None,
-        flat_labels=flat, labels=label_levels, density=density, extent=extent, view_key=projection.key)
+        flat_labels=flat, labels=label_levels, density=density, extent=extent, view_key=projection.key,
+        markers=markers)

@@ -210,7 +210,8 @@ def search_hits_payload(result: SearchResult) -> dict[str, Any]:
 
 
 def render_hits_map(corpus: Any, result: SearchResult, *, key: str) -> None:
-    """A small map of the hits (red rings) on the stored default layout of the result's model.
+    """A small map of the hits (red rings) on the stored default layout of the result's model, with
+    the query itself placed as a star (``engine.project.place_new_points``: no refit).
 
     Uses the Map page's renderer; never computes a layout here (that is the Map page's job).
     """
@@ -223,18 +224,41 @@ def render_hits_map(corpus: Any, result: SearchResult, *, key: str) -> None:
     projection = res.projection(corpus.corpus_id, result.model_id, spec)
     from components.map_canvas import map_canvas
 
-    map_canvas(hits_map_payload(corpus, result, projection), key=key, height=380)  # a view: zoom and hover
+    query_at = query_position(projection, res.embeddings(corpus.corpus_id, result.model_id), result)
+    map_canvas(hits_map_payload(corpus, result, projection, query_at=query_at), key=key, height=380)
+    star = (" The star: where the query itself would sit, placed among its nearest items without "
+            "recomputing the map." if query_at is not None else "")
     st.caption(f"Red rings: the {len(result.rows)} hits of {escape_markdown(result.model_id)} on its default "
-               "UMAP layout.")
+               f"UMAP layout.{star}")
 
 
-def hits_map_payload(corpus: Any, result: SearchResult, projection: Any) -> bytes:
-    """The mini-map: every item in grey and the hits ringed, by the Map page's one renderer
-    (``map_view.map_payload``), so the rings are the Map's."""
+QUERY_MARKER = "query"
+
+
+def query_position(projection: Any, embeddings: Any, result: SearchResult) -> tuple[float, float] | None:
+    """Where the searched-for vector sits on ``projection`` (None when the search had no vector, or
+    the map is not of this model and corpus version)."""
+    from engine.errors import ProjectionError
+    from engine.project import place_new_points
+
+    if result.query_vector is None:
+        return None
+    try:
+        position = place_new_points(projection, embeddings, result.query_vector)[0]
+    except ProjectionError:
+        return None
+    return float(position[0]), float(position[1])
+
+
+def hits_map_payload(corpus: Any, result: SearchResult, projection: Any, *,
+                     query_at: tuple[float, float] | None = None) -> bytes:
+    """The mini-map: every item in grey, the hits ringed, the query a star (``query_at``), by the
+    Map page's one renderer (``map_view.map_payload``), so the rings are the Map's."""
     from components import map_view
 
     coloring = map_view.coloring(map_view.NONE, corpus=corpus, clustering=None, color_scores=None)
-    return map_view.map_payload(projection, corpus.texts, color=coloring, highlight=result.rows)
+    markers = [] if query_at is None else [{"x": query_at[0], "y": query_at[1], "text": QUERY_MARKER}]
+    return map_view.map_payload(projection, corpus.texts, color=coloring, highlight=result.rows, markers=markers)
 
 
 # -- the page's controls and panels (pages/2_Search.py stays a short script) -----------------------

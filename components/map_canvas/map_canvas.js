@@ -235,6 +235,22 @@ export default function (component) {
         ctx.beginPath(); ctx.moveTo(X - d, Y - d); ctx.lineTo(X + d, Y + d); ctx.moveTo(X + d, Y - d); ctx.lineTo(X - d, Y + d); ctx.stroke();
       }
     }
+    for (const marker of m.markers || []) {  // points that are not items: a search query placed on the map
+      const X = px(marker.x), Y = py(marker.y);
+      ctx.beginPath();
+      for (let k = 0; k < 10; k++) {
+        const r = k % 2 ? 4.5 : 11, a = -Math.PI / 2 + (k * Math.PI) / 5;
+        ctx[k ? "lineTo" : "moveTo"](X + r * Math.cos(a), Y + r * Math.sin(a));
+      }
+      ctx.closePath();
+      ctx.fillStyle = "#ffd400"; ctx.fill();
+      ctx.strokeStyle = "#111"; ctx.lineWidth = 1.5; ctx.stroke();
+      if (marker.text) {  // canvas text: never parsed as markup
+        ctx.font = "600 12px sans-serif"; ctx.textAlign = "left"; ctx.textBaseline = "middle";
+        ctx.lineWidth = 3; ctx.strokeStyle = "rgba(255,255,255,0.9)";
+        ctx.strokeText(marker.text, X + 14, Y, 240); ctx.fillStyle = "#111"; ctx.fillText(marker.text, X + 14, Y, 240);
+      }
+    }
     if (hovered >= 0) {
       ctx.strokeStyle = "#111"; ctx.lineWidth = 1.5;
       ctx.beginPath(); ctx.arc(px(m.x[hovered]), py(m.y[hovered]), m.point_size / 2 + 3, 0, 6.2832); ctx.stroke();
@@ -451,7 +467,7 @@ export default function (component) {
     toScreen: (x, y) => { const r = over.getBoundingClientRect(); return [r.left + px(x), r.top + py(y)]; },
     point: (i) => ({ x: m.x[i], y: m.y[i], row: m.row[i] }),
     rows: () => Array.from(m.row), xs: () => Array.from(m.x), ys: () => Array.from(m.y),
-    rings: () => Array.from(m.ring), colors: () => m.colors, codes: () => Array.from(m.code), legend: () => m.legend,
+    rings: () => Array.from(m.ring), markers: () => (m.markers || []).map((k) => ({ ...k })), colors: () => m.colors, codes: () => Array.from(m.code), legend: () => m.legend,
     view: viewState, labels: () => shownLabels.slice(), viewKey, n: m.n,
     labelBoxes: () => { const r = over.getBoundingClientRect(); return shownBoxes.map((b) => [r.left + b[0], r.top + b[1], r.left + b[2], r.top + b[3]]); },
     setZoom: (z, cx, cy) => {

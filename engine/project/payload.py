@@ -149,6 +149,7 @@ def pack_map(
     extent: Sequence[float] | None = None,
     view_key: str = "",
     point_size: float | None = None,
+    markers: Sequence[dict[str, Any]] = (),
     extra: dict[str, Any] | None = None,
 ) -> bytes:
     """The map as one blob (see the module docstring).
@@ -165,6 +166,8 @@ def pack_map(
         density: ``density_grid`` output (grid as float32 bytes) drawn under the points.
         extent: the full view [x0, x1, y0, y1] (default: the points' extent).
         view_key: the view survives reruns while this stays the same (a layout's key).
+        markers: [{"x", "y", "text"}] points that are not corpus items (a search query placed on
+            the map), drawn as labelled stars above everything else; ``text`` is drawn as canvas text.
         extra: more header entries (small JSON values), passed through to the browser.
     """
     xs = np.ascontiguousarray(x, dtype=np.float32)
@@ -183,6 +186,7 @@ def pack_map(
         "hover": list(hover) if hover is not None and n <= HOVER_INLINE else None,
         "flat_labels": [dict(label) for label in flat_labels], "labels": labels,
         "focus": int(focus) if focus is not None and 0 <= focus < n else None,
+        "markers": [{"x": float(m["x"]), "y": float(m["y"]), "text": str(m.get("text", ""))} for m in markers],
         **(extra or {}),
     }
     ring_positions = np.asarray(rings if rings is not None else [], dtype=np.int64)

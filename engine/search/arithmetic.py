@@ -69,7 +69,7 @@ def arithmetic_search(
                         tuple([arithmetic_note(terms, exclude_inputs, len(excluded))] + index_notes(index)
                               + filter_notes(allowed)),
                         {"k": k, "terms": [[t.sign, t.text] for t in terms], "exclude_inputs": exclude_inputs,
-                         "target": "corpus"})
+                         "target": "corpus"}, vector)
 
 
 def arithmetic_note(terms: Sequence[Term], exclude_inputs: bool, n_excluded: int | None = None) -> str:

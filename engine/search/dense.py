@@ -39,7 +39,7 @@ def semantic_search(
     vector = embed_query(query, corpus, index.model_id, store=store)
     rows, scores = search_vector(index, vector, k, allowed=allowed)
     return SearchResult(corpus.corpus_id, index.model_id, "semantic", query, hits_frame(corpus, rows, scores),
-                        tuple(index_notes(index) + filter_notes(allowed)), {"k": k, "metric": "cosine"})
+                        tuple(index_notes(index) + filter_notes(allowed)), {"k": k, "metric": "cosine"}, vector)
 
 
 def row_of_item(corpus: Corpus, item_id: str) -> int:
@@ -69,4 +69,4 @@ def more_like_this(
     return SearchResult(corpus.corpus_id, index.model_id, "similar", text, hits_frame(corpus, rows, scores),
                         tuple([f"Items like {item_id!r}; the item itself is left out."] + index_notes(index)
                               + filter_notes(allowed)),
-                        {"k": k, "item_id": str(item_id)})
+                        {"k": k, "item_id": str(item_id)}, index.matrix[position])

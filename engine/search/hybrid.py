@@ -99,8 +99,8 @@ def hybrid_search(
         raise SearchError("This BM25 index was built for another corpus.")
     n = len(corpus)
     candidates = max(candidates, k)
-    dense_rows, dense_scores = search_vector(index, embed_query(query, corpus, index.model_id, store=store),
-                                             candidates, allowed=allowed)
+    vector = embed_query(query, corpus, index.model_id, store=store)
+    dense_rows, dense_scores = search_vector(index, vector, candidates, allowed=allowed)
     lexical = bm25_scores(bm25, query)
     if allowed is not None:
         lexical = np.where(allowed, lexical, 0.0)
@@ -132,4 +132,4 @@ def hybrid_search(
     return SearchResult(corpus.corpus_id, index.model_id, "hybrid", query, hits_frame(corpus, pool, fused[pool], extra),
                         tuple(notes + index_notes(index) + filter_notes(allowed)),
                         {"k": k, "dense_weight": dense_weight, "bm25_weight": 1.0 - dense_weight, "rrf_k": rrf_k,
-                         "candidates": candidates, "highlight": highlight})
+                         "candidates": candidates, "highlight": highlight}, vector)

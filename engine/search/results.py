@@ -64,6 +64,8 @@ class SearchResult:
         hits: Frame ``rank, score, id, text, <mode columns>, <metadata>, row``, best first.
         notes: Plain sentences for the user (excluded terms, approximate index, weighting…).
         params: JSON-ready parameters (k, weights, how to highlight matches…).
+        query_vector: The unit vector that was searched for (semantic, hybrid and arithmetic
+            searches), so a map can place the query among the items; None otherwise.
     """
 
     corpus_id: str
@@ -73,6 +75,7 @@ class SearchResult:
     hits: pl.DataFrame
     notes: tuple[str, ...] = ()
     params: dict = field(default_factory=dict)
+    query_vector: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def ids(self) -> list[str]:
@@ -95,7 +98,8 @@ class SearchResult:
         }
 
     def replace_hits(self, hits: pl.DataFrame) -> "SearchResult":
-        return SearchResult(self.corpus_id, self.model_id, self.mode, self.query, hits, self.notes, self.params)
+        return SearchResult(self.corpus_id, self.model_id, self.mode, self.query, hits, self.notes, self.params,
+                            self.query_vector)
 
 
 def check_k(k: int) -> int:

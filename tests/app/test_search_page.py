@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -259,3 +260,27 @@ def test_search_minimap_rings_are_the_hits_on_the_map_renderer(lee, small_embedd
     # the ringed points are exactly the hits (the canvas draws rings opaque red on top: browser tests)
     assert sorted(drawn["row"][drawn["ring"]].tolist()) == sorted(int(r) for r in result.rows)
     assert len(drawn["ring"]) == result.hits.height
+
+
+def test_search_minimap_places_the_query_as_a_star_near_its_own_text(lee, small_embeddings, store) -> None:
+    """A semantic query equal to one corpus text is placed (no refit) next to that text's point."""
+    from components.search_view import QUERY_MARKER, hits_map_payload, query_position
+    from engine.index import build_index
+    from engine.project import ProjectionSpec, project
+    from engine.project.payload import unpack_map
+    from engine.search import keyword_search, semantic_search
+
+    projection = project(small_embeddings, **ProjectionSpec(method="pca").kwargs(), store=store)
+    row = 41
+    result = semantic_search(lee, build_index(small_embeddings), lee.texts[row], store=store, k=5)
+    assert result.query_vector is not None
+    at = query_position(projection, small_embeddings, result)
+    assert at is not None
+    coords = np.asarray(projection.coords)[:, :2]
+    distance_to_own = float(np.hypot(*(coords[row] - np.asarray(at))))
+    spread = float(np.median(np.hypot(*(coords - coords.mean(axis=0)).T)))
+    assert distance_to_own < 0.25 * spread  # among its nearest items, not at the centre of the cloud
+    drawn = unpack_map(hits_map_payload(lee, result, projection, query_at=at))
+    assert drawn["markers"] == [{"x": pytest.approx(at[0]), "y": pytest.approx(at[1]), "text": QUERY_MARKER}]
+    # a keyword search has no vector: no star
+    assert query_position(projection, small_embeddings, keyword_search(lee, "fire", k=5)) is None

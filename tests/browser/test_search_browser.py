@@ -36,6 +36,20 @@ def test_search_runs_a_query_and_map_highlights_hits(page, app_url, small_corpus
     screenshot(page, "search_hits_on_map")
     assert page.dialogs == []  # the <script> in the query never ran
 
+    # back on Search, the mini-map (the Map's renderer, its layout now stored) rings the hits and
+    # places the query itself as a star, without a refit
+    page.go_back()
+    page.get_by_text(re.compile(r"hits ready for the map")).wait_for(timeout=60_000)
+    page.get_by_text("Hits on the map").click()
+    page.get_by_text(re.compile(r"The star: where the query itself would sit")).wait_for(timeout=60_000)
+    mini = page.locator(MAP_DRAWN).first
+    mini.wait_for(timeout=60_000)
+    drawn = mini.evaluate("r => ({markers: r.__map.markers(), rings: r.__map.rings().length})")
+    assert drawn["rings"] >= 1
+    assert [m["text"] for m in drawn["markers"]] == ["query"]
+    mini.scroll_into_view_if_needed()
+    screenshot(page, "search_minimap_query_star")
+
 
 @pytest.mark.browser
 def test_a_catastrophic_regex_leaves_the_server_responsive(page, app_url, small_corpus, small_embeddings) -> None:
