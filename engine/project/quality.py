@@ -36,18 +36,9 @@ def projection_quality(
 
     trust = float(trustworthiness(vectors[chosen], coords[chosen], n_neighbors=k_trust))
     k_knn = min(k, n - 1)
-    high = np.asarray(vectors, dtype=np.float32)
-    low = np.asarray(coords, dtype=np.float32)
-    kept = 0
-    for start in range(0, m, 256):
-        rows = chosen[start:start + 256]
-        similarity = high[rows] @ high.T
-        similarity[np.arange(rows.size), rows] = -np.inf
-        near_high = np.argpartition(-similarity, k_knn - 1, axis=1)[:, :k_knn]
-        distance = ((low[rows, None, :] - low[None, :, :]) ** 2).sum(axis=2)
-        distance[np.arange(rows.size), rows] = np.inf
-        near_low = np.argpartition(distance, k_knn - 1, axis=1)[:, :k_knn]
-        kept += sum(np.intersect1d(a, b, assume_unique=True).size for a, b in zip(near_high, near_low))
+    near_high = _nearest_excluding_self(np.ascontiguousarray(vectors, dtype=np.float32), chosen, k_knn, inner_product=True)
+    near_low = _nearest_excluding_self(np.ascontiguousarray(coords, dtype=np.float32), chosen, k_knn, inner_product=False)
+    kept = sum(np.intersect1d(a, b, assume_unique=True).size for a, b in zip(near_high, near_low))
     return {
         "trustworthiness": round(min(max(trust, 0.0), 1.0), 4),
         "knn_preservation": round(kept / (m * k_knn), 4),
@@ -55,3 +46,27 @@ def projection_quality(
         "sample": int(m),
         "n_points": int(n),
     }
+
+
+def _nearest_excluding_self(points: np.ndarray, chosen: np.ndarray, k: int, *, inner_product: bool) -> np.ndarray:
+    """(len(chosen), k) rows nearest to each chosen row among all ``points``, the row itself left out:
+    by inner product (unit rows: cosine) or by Euclidean distance (a layout).
+
+    faiss's brute-force search (BLAS plus a heap per query) and a k-d tree for the 2-3-D layout: at
+    100k points the former full-row argpartitions and a (256, n, 2) broadcast took ~14 s of a
+    32 s map (docs/benchmarks.md, Map at scale); these take well under a second.
+    """
+    if inner_product:
+        import faiss
+
+        _, found = faiss.knn(points[chosen], points, k + 1, metric=faiss.METRIC_INNER_PRODUCT)
+    else:
+        from scipy.spatial import cKDTree
+
+        _, found = cKDTree(points).query(points[chosen], k=k + 1)
+    found = np.asarray(found, dtype=np.int64)
+    out = np.empty((chosen.size, k), dtype=np.int64)
+    for i, (row, candidates) in enumerate(zip(chosen, found)):
+        others = candidates[candidates != row]
+        out[i] = others[:k] if others.size >= k else np.pad(others, (0, k - others.size), constant_values=-1)
+    return out
