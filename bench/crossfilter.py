@@ -33,8 +33,9 @@ WATCH = """() => { window.__last = performance.now();
   .observe(document.body, {childList: true, subtree: true, attributes: true, characterData: true}); }"""
 
 
-def prepare(root: Path, rows: int, seed: int = 0) -> str:
-    """A workspace with the synthetic corpus, its vectors and a stored default (UMAP 2-D) layout."""
+def prepare(root: Path, rows: int, seed: int = 0, models: tuple[str, ...] = (MODEL,)) -> str:
+    """A workspace with the synthetic corpus, its vectors and a stored default (UMAP 2-D) layout, for
+    each of ``models`` (each model's vectors and layout differ: another noise draw)."""
     import datetime as dt
 
     from engine.corpus.build import corpus_from_texts
@@ -59,17 +60,18 @@ def prepare(root: Path, rows: int, seed: int = 0) -> str:
     store = Store(root)
     store.save_corpus(corpus, report)
     centres = rng.normal(size=(40, 384)).astype(np.float32)
-    vectors = centres[clusters] + 0.4 * rng.normal(size=(rows, 384)).astype(np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    valid = np.ones(rows, dtype=bool)
-    store.save_embeddings(corpus.corpus_id, resolve_model(MODEL), vectors, valid)
-    embeddings = Embeddings(corpus.corpus_id, MODEL, vectors, valid)
     spec = ProjectionSpec()
-    params, key = request_key(embeddings, method="umap", dims=2, n_neighbors=spec.n_neighbors,
-                              min_dist=spec.min_dist, metric=spec.metric, seed=spec.seed)
-    layout = (rng.normal(size=(40, 2)) * 8)[clusters] + rng.normal(size=(rows, 2))
-    save_projection(store, Projection(corpus.corpus_id, MODEL, "umap", 2, params, spec.seed,
-                                      layout.astype(np.float32), key=key))
+    for model in models:
+        vectors = centres[clusters] + 0.4 * rng.normal(size=(rows, 384)).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        valid = np.ones(rows, dtype=bool)
+        store.save_embeddings(corpus.corpus_id, resolve_model(model), vectors, valid)
+        embeddings = Embeddings(corpus.corpus_id, model, vectors, valid)
+        params, key = request_key(embeddings, method="umap", dims=2, n_neighbors=spec.n_neighbors,
+                                  min_dist=spec.min_dist, metric=spec.metric, seed=spec.seed)
+        layout = (rng.normal(size=(40, 2)) * 8)[clusters] + rng.normal(size=(rows, 2))
+        save_projection(store, Projection(corpus.corpus_id, model, "umap", 2, params, spec.seed,
+                                          layout.astype(np.float32), key=key))
     return corpus.corpus_id
 
 

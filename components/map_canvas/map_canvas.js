@@ -279,6 +279,7 @@ export default function (component) {
       drawOverlay();
       root.setAttribute("data-zoom", zoom().toFixed(4));
       root.setAttribute("data-ready", "1");
+      root.setAttribute("data-drawn-at", performance.now().toFixed(1));  // when the points last changed on screen (bench)
     });
   }
 
