@@ -90,8 +90,8 @@ def settle(page, finished: Finished, before: int, started: float) -> tuple[float
     start_on_page = page_clock_at(page, started)
     updated = page.evaluate("window.__lastMutation") / 1000 - start_on_page
     # the canvas map stamps each redraw of its points: the updated element itself, not the page's last change
-    drawn = page.evaluate("""() => Math.max(-1, ...Array.from(document.querySelectorAll('.esm-root[data-drawn-at]'),
-                                                          r => parseFloat(r.getAttribute('data-drawn-at'))))""")
+    drawn = page.locator(".esm-root[data-drawn-at]").evaluate_all(  # in the component's shadow root
+        "roots => Math.max(-1, ...roots.map(r => parseFloat(r.getAttribute('data-drawn-at'))))")
     map_drawn = drawn / 1000 - start_on_page if drawn > 0 and drawn / 1000 > start_on_page else float("nan")
     return server, max(updated, server), map_drawn
 
@@ -157,8 +157,10 @@ PLOTLY_READY = "() => document.querySelector('.js-plotly-plot')?._fullLayout?.xa
 
 
 def _wait_for_map(page) -> str:
-    """Which renderer drew the map: "canvas" (this tree) or "plotly" (a checkout from before it)."""
-    page.wait_for_function(f"""() => document.querySelector("{CANVAS}") || ({PLOTLY_READY})()""", timeout=TIMEOUT_MS)
+    """Which renderer drew the map: "canvas" (this tree) or "plotly" (a checkout from before it). The
+    canvas lives in the component's shadow root, which Playwright's locators pierce and
+    ``document.querySelector`` does not."""
+    page.locator(f"{CANVAS}, .js-plotly-plot .main-svg").first.wait_for(timeout=TIMEOUT_MS)
     return "canvas" if page.locator(CANVAS).count() else "plotly"
 
 
