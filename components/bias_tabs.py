@@ -241,7 +241,8 @@ def corpus_ranking(model: BiasModel, corpus_id: str, spec: DirectionSpec, *, nam
     if st.button("Colour the map by this direction", key="bias_to_map", type="primary",
                  help="Send every item's score on this direction to the Map page as a colour."):
         rows = ranking.order()
-        colour_map_with_scores(corpus_id, name, model.model_id, [corpus.ids[int(r)] for r in rows],
+        ids = corpus.ids
+        colour_map_with_scores(corpus_id, name, model.model_id, [ids[int(r)] for r in rows],
                                [float(ranking.scores[r]) for r in rows])
 
 

@@ -161,8 +161,9 @@ def _move(corpus: Corpus, shown: Clustering, name: str, clusters: list[int], lab
     if len(members) > MAX_TABLE_ROWS:  # the table is sent to the browser: past this, use the lasso
         st.caption(f"The table lists the first {MAX_TABLE_ROWS:,} of {len(members):,} items; lasso on the map for others.")
         members = members[:MAX_TABLE_ROWS]
-    table = pl.DataFrame({"id": [corpus.ids[r] for r in members],
-                          "text": [shorten(corpus.texts[r], 160) for r in members]})
+    ids, texts = corpus.ids, corpus.texts  # each property call converts the whole column
+    table = pl.DataFrame({"id": [ids[r] for r in members],
+                          "text": [shorten(texts[r], 160) for r in members]})
     event = st.dataframe(table, hide_index=True, width="stretch", height=220, key=f"{key}_move_table",
                          on_select="rerun", selection_mode="multi-row")
     picked_rows = [members[i] for i in event.selection.rows] if event is not None else []
@@ -186,7 +187,7 @@ def _move(corpus: Corpus, shown: Clustering, name: str, clusters: list[int], lab
             n, rows, target, new_name=new_name.strip() if target == NEW_CLUSTER else None),
             f"Moved {len(rows):,} items.")
     if picked_rows:  # the "tag from a table" entry point
-        tag_picker.tag_picker(corpus.corpus_id, [corpus.ids[r] for r in picked_rows], key=f"{key}_table_tags",
+        tag_picker.tag_picker(corpus.corpus_id, [ids[r] for r in picked_rows], key=f"{key}_table_tags",
                               what="table rows")
 
 

@@ -14,6 +14,8 @@ rerun anyway; a fragment would only add a second run before it.
 """
 from __future__ import annotations
 
+import copy
+import hashlib
 from dataclasses import replace
 from functools import partial
 from typing import Any
@@ -93,6 +95,12 @@ def linked_charts(corpus_id: str, corpus: Corpus, *, shown: int | None = None,
         return
     epoch = int(state.get(state.CROSSFILTER_EPOCH))
     active = {c.column: c for c in value.conditions}
+    selection_key = None if selected is None else hashlib.blake2b(np.packbits(selected).tobytes(), digest_size=16).hexdigest()
+    # the specs, built once per filter and selection: Altair's objects cost ~0.3 s of a 100k Map click
+    # that changes neither (docs/benchmarks.md, Interactions); a deep copy goes to Streamlit each time
+    specs = res.figure(("crossfilter-specs", corpus_id, value.to_json(), selection_key),
+                       lambda: [facet_chart(facet, condition=active.get(facet.plan.column),
+                                            selection=selected is not None).to_dict(validate=False) for facet in facets])
     with st.expander("Metadata charts: brush or click to filter", expanded=True, icon=":material/bar_chart:"):
         st.caption("Drag across a histogram or timeline, or click bars (shift-click for more), to filter the "
                    "map and the other charts; each chart counts what the other conditions keep.")
@@ -101,10 +109,9 @@ def linked_charts(corpus_id: str, corpus: Corpus, *, shown: int | None = None,
                     st.columns(CHARTS_PER_ROW), enumerate(facets[start:start + CHARTS_PER_ROW], start)):
                 with column_slot:
                     chart_key = f"{key}_{epoch}_{position}"  # position, not the (hostile) column name
-                    chart = facet_chart(facet, condition=active.get(facet.plan.column), selection=selected is not None)
                     # the spec without Altair's schema validation (~150 ms a chart, the whole cost of the
                     # charts on a map rerun); tests/app/test_crossfilter.py validates the same charts
-                    st.vega_lite_chart(spec=chart.to_dict(validate=False), key=chart_key,
+                    st.vega_lite_chart(spec=copy.deepcopy(specs[position]), key=chart_key,
                                        on_select=partial(_on_brush, corpus_id, chart_key, position),
                                        selection_mode=[PICK_PARAM if facet.plan.kind == "category" else BRUSH_PARAM],
                                        width="stretch")

@@ -344,8 +344,11 @@ def map_payload(
     forced = [r for r in highlight if 0 <= r < projection.n and projection.projected[r]]
     if focus is not None and 0 <= focus < projection.n and projection.projected[focus]:
         forced.append(focus)
-    missing = np.setdiff1d(np.asarray(forced, dtype=np.int64), drawn)
-    drawn = np.concatenate([drawn, missing])  # hits and the open item are always drawn
+    if forced:  # hits and the open item are always drawn (a mask, not setdiff1d: that sorts 100k rows)
+        present = np.zeros(projection.n, dtype=bool)
+        present[drawn] = True
+        forced_rows = np.asarray(forced, dtype=np.int64)
+        drawn = np.concatenate([drawn, np.unique(forced_rows[~present[forced_rows]])])
     values = np.asarray(color.values)[drawn]
     colour = (payload.numeric_codes(values, title=color.name) if color.kind == "numeric"
               else payload.category_codes(values))
@@ -355,7 +358,12 @@ def map_payload(
     extent = payload.extent_of(coords[every, 0], coords[every, 1])
     if density is None and every.size > DENSITY_FROM:
         density = payload.density_grid(coords[every, 0], coords[every, 1], extent)
-    position = {int(r): i for i, r in enumerate(drawn)}
+    position = np.full(projection.n, -1, dtype=np.int64)  # corpus row -> drawn position
+    position[drawn] = np.arange(drawn.size)
+
+    def drawn_at(row: int) -> int:
+        return int(position[row]) if 0 <= row < projection.n else -1
+
     flat = []
     if clustering is not None and label_levels is None:
         centres = cluster_centres(clustering.labels, coords[:, :2])
@@ -365,7 +373,7 @@ def map_payload(
              if drawn.size <= payload.HOVER_INLINE else None)
     return payload.pack_map(
         x=coords[drawn, 0], y=coords[drawn, 1], rows=drawn, colour=colour, total=int(every.size), hover=hover,
-        rings=[position[int(r)] for r in dict.fromkeys(highlight) if int(r) in position],
-        focus=position.get(int(focus)) if focus is not None else None,
+        rings=[drawn_at(int(r)) for r in dict.fromkeys(highlight) if drawn_at(int(r)) >= 0],
+        focus=drawn_at(int(focus)) if focus is not None and drawn_at(int(focus)) >= 0 else None,
         flat_labels=flat, labels=label_levels, density=density, extent=extent, view_key=projection.key,
         markers=markers)

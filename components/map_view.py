@@ -39,7 +39,7 @@ from engine.export import to_csv_bytes, to_parquet_bytes
 from engine.labels import shorten
 from engine.project import DEFAULT_PARAMS, Projection
 from engine.types import Corpus
-from engine.vectors import row_lookup, rows_of
+from engine.vectors import rows_of
 
 
 # -- per-corpus choices ----------------------------------------------------------------------------
@@ -89,13 +89,13 @@ def cluster_overview(clustering: Clustering, corpus: Corpus) -> pl.DataFrame:
 
 def row_of_id(corpus: Corpus, item_id: str) -> int | None:
     """Row number of an item id in the corpus, or None."""
-    found, _ = rows_of(row_lookup(corpus.ids), [item_id])
+    found, _ = rows_of(corpus.id_rows, [item_id])
     return found[0] if found else None
 
 
 def rows_of_ids(corpus: Corpus, ids: Sequence[str]) -> list[int]:
     """Row numbers of the ids the corpus has, in the order given (unknown ids are skipped)."""
-    return rows_of(row_lookup(corpus.ids), ids)[0] if ids else []
+    return rows_of(corpus.id_rows, ids)[0] if ids else []
 
 
 def selected_rows(event: Any) -> list[int]:
@@ -208,17 +208,18 @@ def render_neighbor_panel(corpus: Corpus, model_id: str, row: int, *, clustering
     if not rows:
         st.info("No neighbours: this item has no vector in this model.")
         return
+    texts, ids = corpus.texts, corpus.ids
     neighbours = pl.DataFrame({
         "similarity": [round(s, 3) for s in similarities],
         "item": [labels[r] for r in rows],
-        "text": [shorten(corpus.texts[r], 200) for r in rows],
+        "text": [shorten(texts[r], 200) for r in rows],
         "cluster": [names.get(int(clustering.labels[r]), "") for r in rows] if clustering is not None else [""] * len(rows),
     })
     # keyed by the open item: a new item gets a new table, so no tick from the last one stays on
     table_key = f"{key}_neighbors_{row}"
     st.dataframe(
         neighbours, hide_index=True, width="stretch", key=table_key, on_select=partial(
-            _open_selected_row, table_key, corpus.corpus_id, [corpus.ids[r] for r in rows]),
+            _open_selected_row, table_key, corpus.corpus_id, [ids[r] for r in rows]),
         selection_mode="single-row",
         column_config={"similarity": st.column_config.NumberColumn("cos", format="%.3f", width="small",
                                                                    help="Cosine similarity to the open item"),

@@ -469,10 +469,10 @@ def geometry_shift(corpus_id: str, model_id: str, group_ids: tuple[str, ...], re
     import numpy as np
 
     from engine.geometry import shift_test
-    from engine.vectors import row_lookup, rows_of
+    from engine.vectors import rows_of
 
     emb = embeddings(corpus_id, model_id)
-    lookup = row_lookup(corpus(corpus_id).ids)
+    lookup = corpus(corpus_id).id_rows
     valid = np.asarray(emb.valid)
     group_rows = np.array([r for r in rows_of(lookup, group_ids)[0] if valid[r]], dtype=np.int64)
     if reference_corpus_id is not None:

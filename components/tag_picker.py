@@ -94,7 +94,8 @@ def axis_end_picker(corpus: Corpus, scores: np.ndarray, n: int, *, key: str,
                     horizontal=True, key=f"{key}_end", help="The items listed at that end of the axis (Items per end).")
     order = finite[np.lexsort((finite, -scores[finite]))]  # highest first, ties by row
     rows = order[:n] if high else order[::-1][:n]
-    tag_picker(corpus.corpus_id, [corpus.ids[int(r)] for r in rows], key=key,
+    ids = corpus.ids
+    tag_picker(corpus.corpus_id, [ids[int(r)] for r in rows], key=key,
                what=f"items toward {ends[0] if high else ends[1]}")
 
 

@@ -5,7 +5,9 @@ mutated after construction: operations return new values.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Literal
 
 import numpy as np
@@ -69,14 +71,34 @@ class Corpus:
     text_column: str  # the source column the texts came from
     kind: Literal["texts", "words"] = "texts"
     source: str = ""
+    # columns converted to Python once: at 100k items each ``to_list`` took ~20 ms and a Map click
+    # asked for texts and ids several times (docs/benchmarks.md, Interactions at 100k)
+    _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def texts(self) -> list[str]:
-        return self.frame[TEXT_COLUMN].to_list()
+        """The texts in row order (a new list each call: callers may change it)."""
+        return list(self._column(TEXT_COLUMN))
 
     @property
     def ids(self) -> list[str]:
-        return self.frame[ID_COLUMN].to_list()
+        """The item ids in row order (a new list each call)."""
+        return list(self._column(ID_COLUMN))
+
+    @property
+    def id_rows(self) -> Mapping[str, int]:
+        """Read-only id → row number, built once per corpus object."""
+        lookup = self._memo.get("id_rows")
+        if lookup is None:
+            lookup = self._memo["id_rows"] = MappingProxyType(
+                {item: row for row, item in enumerate(self._column(ID_COLUMN))})
+        return lookup
+
+    def _column(self, name: str) -> tuple:
+        values = self._memo.get(name)
+        if values is None:
+            values = self._memo[name] = tuple(self.frame[name].to_list())
+        return values
 
     @property
     def metadata_columns(self) -> list[str]:

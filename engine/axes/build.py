@@ -22,7 +22,7 @@ from engine.config import AXES_MAX_REST_SAMPLE
 from engine.errors import AxisError, BiasError
 from engine.expressions import combine, split_signs
 from engine.types import ID_COLUMN, Axis, Corpus, Embeddings
-from engine.vectors import row_lookup, rows_of
+from engine.vectors import rows_of
 
 if TYPE_CHECKING:
     from engine.store import Store
@@ -50,7 +50,7 @@ def short_label(texts: Sequence[str], limit: int = 32) -> str:
 
 
 def _rows_for_ids(corpus: Corpus, ids: Sequence[str]) -> np.ndarray:
-    rows, unknown = rows_of(row_lookup(corpus.ids), ids)
+    rows, unknown = rows_of(corpus.id_rows, ids)
     if unknown:
         raise AxisError(
             f"{len(unknown)} item id(s) are not in corpus {corpus.name!r} (e.g. {', '.join(unknown[:3])}). "

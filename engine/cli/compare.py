@@ -103,10 +103,9 @@ def cmd_neighbors(args: argparse.Namespace) -> int:
     from engine.compare.run import model_graphs
     from engine.errors import StoreError
     from engine.labels import item_labels
-    from engine.vectors import row_lookup
 
     store, corpus, embedded = _corpus_and_embeddings(args)
-    row = row_lookup(corpus.ids).get(str(args.item))
+    row = corpus.id_rows.get(str(args.item))
     if row is None:
         raise StoreError(f"No item with id {args.item!r} in {corpus.name!r}. Ids are the corpus's `id` column.")
     spaces = {e.model_id: e for e in embedded}

@@ -9,7 +9,7 @@ from engine.errors import SearchError
 from engine.index import SearchIndex, search_vector
 from engine.search.results import SearchResult, check_index, check_k, filter_notes, hits_frame, index_notes
 from engine.types import TEXT_COLUMN, Corpus, Mask
-from engine.vectors import row_lookup, rows_of
+from engine.vectors import rows_of
 
 
 def embed_query(text: str, corpus: Corpus, model_id: str, *, store: Any) -> np.ndarray:
@@ -48,7 +48,7 @@ def row_of_item(corpus: Corpus, item_id: str) -> int:
     Raises:
         SearchError: When the corpus has no such item.
     """
-    rows, _ = rows_of(row_lookup(corpus.ids), [str(item_id)])
+    rows, _ = rows_of(corpus.id_rows, [str(item_id)])
     if not rows:
         raise SearchError(f"No item with id {item_id!r} in corpus {corpus.name!r}. Pick an item from the list.")
     return rows[0]
