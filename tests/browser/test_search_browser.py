@@ -38,7 +38,7 @@ def test_search_runs_a_query_and_map_highlights_hits(page, app_url, small_corpus
 
     # back on Search, the mini-map (the Map's renderer, its layout now stored) rings the hits and
     # places the query itself as a star, without a refit
-    page.go_back()
+    page.get_by_role("link", name="Search").first.click()  # the app's own navigation keeps the session's query
     page.get_by_text(re.compile(r"hits ready for the map")).wait_for(timeout=60_000)
     page.get_by_text("Hits on the map").click()
     page.get_by_text(re.compile(r"The star: where the query itself would sit")).wait_for(timeout=60_000)
