@@ -177,7 +177,7 @@ def test_compare_link(app_url, page, browser, fresh_pages, lee):
     k.press("Enter")
     page.get_by_text(re.compile(r"k = 7")).first.wait_for(timeout=120_000)
     wait_for_app(page)
-    fresh = open_fresh(browser, copied_link(page), fresh_pages)
+    fresh = open_fresh(browser, copied_link(page, showing="&k=7"), fresh_pages)  # the box is redrawn after the table
     fresh.get_by_text(re.compile(r"k = 7")).first.wait_for(timeout=120_000)
     check_same(page, fresh, "compare", metrics,
                lambda p: p.get_by_test_id("stText").filter(has_text="(id ").first.inner_text(),
@@ -195,7 +195,7 @@ def test_geometry_link(app_url, page, browser, fresh_pages, lee):
     topics.press("Control+Enter")
     page.get_by_text("Class column (ground truth)").first.wait_for(timeout=60_000)
     wait_for_app(page)
-    fresh = open_fresh(browser, copied_link(page), fresh_pages, height=2400)
+    fresh = open_fresh(browser, copied_link(page, showing="topics="), fresh_pages, height=2400)
     fresh.get_by_text("Mean cosine of random pairs").first.wait_for(timeout=180_000)
     wait_for_app(fresh, timeout=180_000)
     fresh.get_by_role("tab", name="Topics").click()
