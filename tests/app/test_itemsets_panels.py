@@ -2,6 +2,7 @@
 by tag and save the tagged items as a corpus (on a corpus of its own, so other tests see no tags)."""
 from __future__ import annotations
 
+import dataclasses
 
 import pytest
 
@@ -18,8 +19,7 @@ def tag_corpus(store, embedded):
     from engine.demo import lee_news
 
     corpus, report = lee_news(limit=90)
-    corpus = corpus.__class__(**{**{f: getattr(corpus, f) for f in corpus.__dataclass_fields__},
-                                 "name": "tagging corpus"})
+    corpus = dataclasses.replace(corpus, name="tagging corpus")
     store.save_corpus(corpus, report)
     embedded(corpus, SMALL_MODEL)
     return corpus
