@@ -94,6 +94,16 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
+def painted(page, frames: int = 3) -> None:
+    """Wait until the browser has drawn ``frames`` more frames (plus 50 ms): data grids and Plotly charts
+    repaint their canvases on the frames after a layout change (a resize, a new table), so a screenshot
+    taken now shows them. A condition, not a fixed sleep: ~0.1 s where a blind wait took 0.5-1.5 s."""
+    page.evaluate("""n => new Promise(done => {
+        const step = k => k > 0 ? requestAnimationFrame(() => step(k - 1)) : setTimeout(done, 50);
+        step(n);
+    })""", frames)
+
+
 def wait_for_app(page, timeout: float = 60_000) -> None:
     """Wait until Streamlit has connected and finished running the script."""
     page.wait_for_selector("[data-testid='stApp']", timeout=timeout)

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import screenshot, wait_for_app
+from tests.browser.conftest import painted, screenshot, wait_for_app
 
 
 @pytest.mark.browser
@@ -30,7 +30,7 @@ def test_axes_from_two_typed_poles_shows_a_ranked_table(page, app_url, small_cor
     assert page.get_by_test_id("stDataFrame").count() >= 2
     assert page.get_by_test_id("stPlotlyChart").count() >= 2  # histogram + stability band
     page.set_viewport_size({"width": 1400, "height": 2400})  # Streamlit scrolls inside its own container
-    page.wait_for_timeout(1500)  # let the canvases (data grid, plotly) paint before the screenshot
+    painted(page)  # let the canvases (data grid, plotly) paint before the screenshot
     path = screenshot(page, "axes_ranked")
     assert path.stat().st_size > 20_000
     assert page.dialogs == []  # pole text never ran as script
@@ -50,7 +50,7 @@ def test_axes_tables_show_the_label_column_and_open_an_item(page, app_url, small
     wait_for_app(page, timeout=120_000)
     table = page.get_by_test_id("stDataFrame").first
     table.wait_for(timeout=60_000)
-    page.wait_for_timeout(800)  # let the grid canvas paint
+    painted(page)  # let the grid canvas paint
     screenshot(page, "axes_label_column")
     table.hover()
     box = table.bounding_box()
@@ -62,6 +62,6 @@ def test_axes_tables_show_the_label_column_and_open_an_item(page, app_url, small
     shown = dialog.get_by_test_id("stText").first.inner_text()
     assert shown.strip() in {t.strip() for t in small_corpus.texts}  # the whole text of a ranked item
     assert dialog.get_by_test_id("stDataFrame").count() == 1  # and its metadata
-    page.wait_for_timeout(800)
+    painted(page)
     screenshot(page, "axes_item_open")
     assert page.dialogs == []

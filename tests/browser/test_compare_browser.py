@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import open_options, screenshot, wait_for_app
+from tests.browser.conftest import open_options, painted, screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
 MODELS = ("minilm-l6", "minilm-l3")
@@ -43,7 +43,7 @@ def test_item_view_and_linked_selection_between_aligned_maps(app_url, page, comp
     item_line.filter(has_text=picked[:30]).first.wait_for(timeout=60_000)
     assert picked[:30] in item_line.first.inner_text()
     assert page.get_by_text("Jaccard@10 for this item").count() == 1
-    page.wait_for_timeout(800)  # let the grids paint
+    painted(page)  # let the grids paint
     screenshot(page, "compare_item_view")
 
     # the aligned maps: PCA layouts are stored, so they draw at once
@@ -72,6 +72,6 @@ def test_item_view_and_linked_selection_between_aligned_maps(app_url, page, comp
                                    "return r.__map.rings().map(p => rows[p]).sort((a, b) => a - b); }")
               for i in range(2)]
     assert len(counts[0]) >= 3 and counts[0] == counts[1]  # the same items, highlighted in both maps
-    page.wait_for_timeout(300)
+    painted(page)
     screenshot(page, "compare_linked_selection")
     assert page.dialogs == []

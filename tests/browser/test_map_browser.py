@@ -112,7 +112,7 @@ def test_click_a_point_opens_it_with_neighbours(app_url, page, mapped_corpus):
 @pytest.fixture
 def titled_corpus(small_corpus, store):
     """The small corpus with a title column (the label-column guess), a hostile numeric column name,
-    and a unique integer id column; embedded with the small model."""
+    and a unique integer id column; embedded with the small model, its default map stored."""
     from engine.corpus import corpus_from_texts
     from engine.embed import embed_corpus
 
@@ -125,7 +125,12 @@ def titled_corpus(small_corpus, store):
         "title": titles, '"impact" <score> & co': rng.normal(size=len(texts)).round(3).tolist(),
         "paper_id": list(range(5000, 5000 + len(texts)))})
     store.save_corpus(corpus, report)
-    embed_corpus(corpus, SMALL_MODEL, store=store)
+    embeddings = embed_corpus(corpus, SMALL_MODEL, store=store).embeddings
+    # the Map's default layout stored here, where umap is warm: the server would otherwise import umap
+    # and load numba's code for this one fit (~10 s); what the browser draws is the same layout
+    from engine.project import ProjectionSpec, project
+
+    project(embeddings, **ProjectionSpec().kwargs(), store=store)
     yield corpus
     store.delete_corpus(corpus.corpus_id)
 

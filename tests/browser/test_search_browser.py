@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import MAP_DRAWN, screenshot, wait_for_app
+from tests.browser.conftest import MAP_DRAWN, painted, screenshot, wait_for_app
 
 
 @pytest.mark.browser
@@ -21,7 +21,7 @@ def test_search_runs_a_query_and_map_highlights_hits(page, app_url, small_corpus
     wait_for_app(page)
     page.wait_for_selector("[data-testid='stDataFrame']", timeout=60_000)
     page.get_by_role("button", name="Show on map").wait_for(timeout=30_000)
-    page.wait_for_timeout(500)  # let the data grid paint before the screenshot
+    painted(page)  # let the data grid paint before the screenshot
     screenshot(page, "search_results")
 
     page.get_by_role("button", name="Show on map").click()

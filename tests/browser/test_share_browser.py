@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import screenshot, wait_for_app
+from tests.browser.conftest import painted, screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
 SENTENCE, WORDS = "minilm-l3", "glove-50d"
@@ -82,7 +82,7 @@ def check_same(page, fresh, name: str, *values) -> None:
     for shown in (page, fresh):  # the Share box is each page's last element: the run has finished
         shown.get_by_text("Share this view").last.wait_for(timeout=120_000)
         wait_for_app(shown, timeout=120_000)
-    fresh.wait_for_timeout(500)  # let the data grids and charts paint before the screenshot
+    painted(fresh)  # let the data grids and charts paint before the screenshot
     screenshot(page, f"share_{name}_source")
     screenshot(fresh, f"share_{name}_reopened")
     assert frame(fresh) == frame(page)
