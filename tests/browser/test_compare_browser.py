@@ -3,6 +3,7 @@ points in one aligned map and see the same items highlighted in the other."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import open_options, painted, screenshot, wait_for_app
 
@@ -47,7 +48,9 @@ def test_item_view_and_linked_selection_between_aligned_maps(app_url, page, comp
     screenshot(page, "compare_item_view")
 
     # the aligned maps: PCA layouts are stored, so they draw at once
-    page.get_by_role("tab", name="Aligned maps").click()
+    tab = page.get_by_role("tab", name="Aligned maps")
+    expect(tab).to_have_count(1, timeout=30_000)  # a fragment redraw briefly shows the old tab bar beside the new one
+    tab.click()
     page.get_by_test_id("stButtonGroup").get_by_text("PCA", exact=True).click()
     wait_for_app(page)
     maps = page.locator(".esm-root[data-ready='1']")
