@@ -42,9 +42,10 @@ def _lonely_row(coords: np.ndarray, allowed: np.ndarray | None = None) -> int:
 MAP = ".esm-root[data-ready='1']"
 
 
-def _map(page):
-    """The drawn canvas map (its test hooks are on ``root.__map``)."""
-    root = page.locator(MAP)
+def _map(page, n: int | None = None):
+    """The drawn canvas map (its test hooks are on ``root.__map``); of ``n`` points when given (the map
+    of the corpus before a switch can still be on the page for a moment)."""
+    root = page.locator(MAP if n is None else f"{MAP}[data-n='{n}']")
     root.wait_for(timeout=120_000)
     return root
 
@@ -60,7 +61,7 @@ def test_click_a_point_opens_it_with_neighbours(app_url, page, mapped_corpus):
         wait_for_app(page)
     page.get_by_text("Click a point to open it here").first.wait_for(timeout=120_000)  # a fragment redraw may show two
     wait_for_app(page)  # a click while the page still runs can be lost in that run's redraw
-    root = _map(page)
+    root = _map(page, len(corpus))
     model_label = page.get_by_test_id("stSelectbox").filter(has_text="Model").first.inner_text()
     # read the drawn points back from the browser's own payload, so the click matches what is on screen
     points = root.evaluate("r => ({rows: r.__map.rows(), xs: r.__map.xs(), ys: r.__map.ys()})")
@@ -82,7 +83,7 @@ def test_click_a_point_opens_it_with_neighbours(app_url, page, mapped_corpus):
             opened.wait_for(timeout=30_000)
         except Exception:  # noqa: BLE001 - a late rerun redrew the map under the click: click again, as a person would
             wait_for_app(page)
-            click_the_point(_map(page))
+            click_the_point(_map(page, len(corpus)))
             opened.wait_for(timeout=60_000)
     finally:
         wait_for_app(page)
@@ -96,7 +97,7 @@ def test_click_a_point_opens_it_with_neighbours(app_url, page, mapped_corpus):
     assert path.stat().st_size > 20_000
 
     # box-select a region: the selection table and its hand-off buttons appear below the map
-    root = _map(page)
+    root = _map(page, len(corpus))
     page.get_by_role("button", name="Box select").click()
     area = root.locator(".esm-over").bounding_box()
     left, top, width, height = area["x"], area["y"], area["width"], area["height"]
@@ -162,7 +163,7 @@ def test_rings_labels_titles_and_legend_in_the_browser(app_url, page, titled_cor
     page.wait_for_url(re.compile(r"/Map"), timeout=60_000)
     page.get_by_text(re.compile(r"Red rings: \d+ search hits")).wait_for(timeout=240_000)
     wait_for_app(page, timeout=240_000)
-    root = _map(page)
+    root = _map(page, len(corpus))
     drawn = root.evaluate("""r => ({rings: r.__map.rings(), xs: r.__map.xs(), ys: r.__map.ys(), rows: r.__map.rows(),
                                     colors: r.__map.colors(), legend: r.__map.legend(), boxes: r.__map.labelBoxes()})""")
     assert len(drawn["rings"]) >= 1
