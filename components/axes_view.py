@@ -118,11 +118,21 @@ def render_ranking(corpus_id: str, model_id: str, recipe_json: str, *, key: str 
     if with_band and plan.note:
         st.caption(escape_markdown(plan.note))
     n_resamples = plan.n_resamples if with_band else 0
-    band = res.axis_band(corpus_id, model_id, recipe_json, n_resamples) if n_resamples else None
-    ranked = res.axis_ranked_frame(corpus_id, model_id, recipe_json, n_resamples)
-    ranked = filter_view.apply_session_filter(corpus_id, ranked, key=f"{key}_filter_chips")  # ends, band, CSV
-    render_ranked_ends(ranked, corpus_id=corpus_id, label_column=state.label_column(corpus_id), n=n_show,
-                       positive_label=axis.positive_label, negative_label=axis.negative_label, key=f"{key}_ranked")
+    # A band new to this process takes seconds at 100k items (one re-ranking per resample): the ends
+    # are drawn from the ranking first and redrawn with their intervals once the band is in.
+    band_first = n_resamples == 0 or res.axis_band_built(corpus_id, model_id, recipe_json, n_resamples)
+    ranked = filter_view.apply_session_filter(  # the chips once; ends, band, CSV
+        corpus_id, res.axis_ranked_frame(corpus_id, model_id, recipe_json, n_resamples if band_first else 0),
+        key=f"{key}_filter_chips")
+    ends = st.empty()
+
+    def draw_ends(frame: pl.DataFrame, ends_key: str) -> None:
+        with ends.container():
+            render_ranked_ends(frame, corpus_id=corpus_id, label_column=state.label_column(corpus_id), n=n_show,
+                               positive_label=axis.positive_label, negative_label=axis.negative_label, key=ends_key)
+
+    # the first drawing's widgets get their own keys: the final one replaces them in the same run
+    draw_ends(ranked, f"{key}_ranked" if band_first else f"{key}_ranked_before_band")
     n_items = len(ranking.scores)
     if ranking.n_ranked < n_items:
         st.caption(f"{n_items - ranking.n_ranked:,} items this model cannot represent are not ranked.")
@@ -131,6 +141,11 @@ def render_ranking(corpus_id: str, model_id: str, recipe_json: str, *, key: str 
         ranking.scores, positive_label=axis.positive_label, negative_label=axis.negative_label)),
         key=f"{key}_histogram")
     with chart_right:
+        band = res.axis_band(corpus_id, model_id, recipe_json, n_resamples) if n_resamples else None
+        if not band_first:
+            ranked = filter_view.keep_session_filter(
+                corpus_id, res.axis_ranked_frame(corpus_id, model_id, recipe_json, n_resamples))
+            draw_ends(ranked, f"{key}_ranked")
         if band is not None:
             st.plotly_chart(res.figure(("axes_band", corpus_id, model_id, recipe_json, n_resamples),
                                        lambda: axes_charts.stability_band_chart(ranked)), key=f"{key}_band_chart")

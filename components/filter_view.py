@@ -170,16 +170,24 @@ def filter_chips(corpus_id: str, *, key: str) -> None:
 def apply_session_filter(corpus_id: str, frame: pl.DataFrame, *, key: str) -> pl.DataFrame:
     """``frame`` (one row per item, with an ``id`` column) limited to the items the session filter keeps,
     with its chips and a caption above; ``frame`` itself when there is no filter."""
+    out = keep_session_filter(corpus_id, frame)
+    if out is frame:
+        return frame
+    filter_chips(corpus_id, key=key)
+    st.caption(f"The filter keeps {out.height:,} of {frame.height:,} items here; ranks stay those of the whole corpus.")
+    return out
+
+
+def keep_session_filter(corpus_id: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` limited to the items the session filter keeps, drawing nothing (``frame`` itself when
+    there is no filter): for a second frame of the same items once :func:`apply_session_filter` has
+    shown the chips."""
     value = session_filter(corpus_id)
     if value.is_empty:
         return frame
     corpus = res.corpus(corpus_id)
-    keep = value.mask(corpus)
-    kept_ids = corpus.frame["id"].filter(pl.Series(keep))
-    filter_chips(corpus_id, key=key)
-    out = frame.filter(pl.col("id").is_in(kept_ids.implode()))
-    st.caption(f"The filter keeps {out.height:,} of {frame.height:,} items here; ranks stay those of the whole corpus.")
-    return out
+    kept_ids = corpus.frame["id"].filter(pl.Series(value.mask(corpus)))
+    return frame.filter(pl.col("id").is_in(kept_ids.implode()))
 
 
 def _bump_epoch() -> None:

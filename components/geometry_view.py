@@ -22,7 +22,7 @@ from components import state
 from components.feedback import escape_markdown
 
 from engine.export import to_csv_bytes
-from engine.geometry.report import SUMMARY_COLUMNS, summary_rows
+from engine.geometry import SUMMARY_COLUMNS, summary_rows
 
 BEFORE_COLOR, AFTER_COLOR, NEUTRAL_COLOR = "#2563eb", "#f97316", "#6b7280"
 _LAYOUT = dict(height=260, margin=dict(l=10, r=10, t=30, b=40))

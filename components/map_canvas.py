@@ -22,7 +22,7 @@ from typing import Any
 
 import streamlit as st
 
-from engine.project.payload import with_header
+from engine.project import with_header
 
 _HERE = Path(__file__).with_name("map_canvas")
 _MOUNT = st.components.v2.component(

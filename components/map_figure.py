@@ -27,7 +27,7 @@ from engine.cluster import Clustering, cluster_centres
 from engine.labels import is_identifier_column, shorten
 from engine.palette import NOISE_COLOR, OTHER_COLOR, PALETTE
 from engine.project import Projection
-from engine.project.placement import place_labels
+from engine.project import place_labels
 from engine.types import Corpus
 
 ColorKind = Literal["categorical", "numeric"]

@@ -313,13 +313,29 @@ def axis_ranking(corpus_id: str, model_id: str, recipe_json: str) -> Any:
     return rank(axis_fit(corpus_id, model_id, recipe_json).axis, embeddings(corpus_id, model_id))
 
 
-@st.cache_resource(show_spinner="Bootstrapping the poles…", max_entries=16, ttl=_TTL)
+@st.cache_resource(show_spinner="Bootstrapping the poles for the stability band…", max_entries=16, ttl=_TTL)
 def axis_band(corpus_id: str, model_id: str, recipe_json: str, n_resamples: int) -> Any:
     """engine.axes.StabilityBand: each item's 5-95% rank interval over pole resamples."""
     from engine.axes import stability_band
 
-    return stability_band(axis_fit(corpus_id, model_id, recipe_json), embeddings(corpus_id, model_id),
+    band = stability_band(axis_fit(corpus_id, model_id, recipe_json), embeddings(corpus_id, model_id),
                           n_resamples=n_resamples)
+    _bands_built[(corpus_id, model_id, recipe_json, n_resamples)] = None
+    while len(_bands_built) > _BANDS_REMEMBERED:
+        _bands_built.pop(next(iter(_bands_built)), None)
+    return band
+
+
+# Which bands this process has built (insertion-ordered, bounded), so the Axes page can show a new
+# axis's ranking before its band (issue 15 §1: at 100k items the band is seconds of resampling, the
+# ranking tens of milliseconds). An evicted cache entry only means the band is computed inline again.
+_bands_built: dict[tuple[str, str, str, int], None] = {}
+_BANDS_REMEMBERED = 256
+
+
+def axis_band_built(corpus_id: str, model_id: str, recipe_json: str, n_resamples: int) -> bool:
+    """True when :func:`axis_band` has already run for these arguments in this process."""
+    return (corpus_id, model_id, recipe_json, n_resamples) in _bands_built
 
 
 def axis_band_plan(corpus_id: str, model_id: str, recipe_json: str, n_resamples: int) -> Any:
@@ -439,7 +455,7 @@ def compute_geometry_report(corpus_id: str, model_id: str, progress: Any) -> Non
 
 def geometry_report_stored(corpus_id: str, model_id: str) -> bool:
     """True when the report is on disk (the page then needs no progress bar)."""
-    from engine.geometry.report import load_report
+    from engine.geometry import load_report
 
     return load_report(store(), corpus_id, embeddings(corpus_id, model_id)) is not None
 
@@ -501,7 +517,7 @@ def knn_graph(corpus_id: str, model_id: str, k: int) -> Any:
 
 def comparison_stored(corpus_id: str, model_ids: tuple[str, ...], k: int, seed: int = 0) -> bool:
     """True when the comparison is in the store already (cheap: hashes a few rows, reads one JSON)."""
-    from engine.compare.run import stored_comparison
+    from engine.compare import stored_comparison
 
     spaces = {m: embeddings(corpus_id, m) for m in model_ids}
     return stored_comparison(store(), corpus(corpus_id), spaces, k=k, seed=seed) is not None

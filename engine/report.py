@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from engine.markup import escape_html, escape_markdown, escape_markdown_line
-from engine.recipe.run import TOP_N, Outcome, RecipeRun, ranking_order
+from engine.recipe import TOP_N, Outcome, RecipeRun, ranking_order
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 MAP_POINTS = 50_000  # more points than this are a seeded sample in the PNG (the figure stays small)

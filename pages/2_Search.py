@@ -12,7 +12,7 @@ from components.feedback import escape_markdown, user_errors
 from components.item_picker import item_picker
 from engine.errors import SearchError
 from engine.models import resolve_model
-from engine.compare.agreement import overlap_at_k
+from engine.compare import overlap_at_k
 from engine.search import mark_unique
 
 st.set_page_config(page_title="Search · Embedscape", page_icon="🔎", layout="wide")

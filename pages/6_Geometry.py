@@ -13,11 +13,7 @@ from components import share, sidebar, state
 from components import resources as res
 from components.handoff import colour_map_with_scores
 from components.feedback import escape_markdown, user_errors
-from engine.geometry import parse_topics
-from engine.geometry.depth import central_first
-from engine.geometry.hubness import anti_hubs, occurrence_scores, top_hubs
-from engine.geometry.report import HUB_K
-from engine.geometry.topics import DEFAULT_THRESHOLD
+from engine.geometry import DEFAULT_THRESHOLD, HUB_K, anti_hubs, central_first, occurrence_scores, parse_topics, top_hubs
 
 st.set_page_config(page_title="Geometry · Embedscape", layout="wide")
 corpus_id, model_ids = sidebar.sidebar_context()

@@ -52,7 +52,7 @@ def _add_common(p: argparse.ArgumentParser) -> None:
 def cmd_compare(args: argparse.Namespace) -> int:
     from engine.cli.project import _corpus_and_embeddings
     from engine.compare import compare_models, translate
-    from engine.compare.run import model_graphs, stored_comparison
+    from engine.compare import model_graphs, stored_comparison
 
     store, corpus, embedded = _corpus_and_embeddings(args)
     spaces = {e.model_id: e for e in embedded}
@@ -100,7 +100,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_neighbors(args: argparse.Namespace) -> int:
     from engine.cli.project import _corpus_and_embeddings
     from engine.compare import item_view
-    from engine.compare.run import model_graphs
+    from engine.compare import model_graphs
     from engine.errors import StoreError
     from engine.labels import item_labels
 

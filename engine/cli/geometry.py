@@ -62,7 +62,7 @@ def _embedded(corpus: Any, model_id: str, store: Any) -> Any:
 def cmd_geometry(args: argparse.Namespace) -> int:
     from engine.cli.core import _store, resolve_corpus
     from engine.geometry import geometry_report, summary_rows
-    from engine.geometry.hubness import top_hubs
+    from engine.geometry import top_hubs
     from engine.labels import shorten
     from engine.models import resolve_models
 

@@ -81,7 +81,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     from engine.embed import embed_corpus
     from engine.index import build_index
     from engine.models import resolve_models
-    from engine.compare.agreement import overlap_at_k
+    from engine.compare import overlap_at_k
     from engine.search import build_bm25, build_vocabulary, mark_unique, run_search, vocabulary_search
 
     store = _store()

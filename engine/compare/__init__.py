@@ -38,12 +38,13 @@ from engine.compare.align import (
     orthogonal_procrustes,
     translate,
 )
-from engine.compare.run import MATRICES, Comparison, chance_lines, compare_models, extremes, model_graphs
+from engine.compare.run import (MATRICES, Comparison, chance_lines, compare_models, extremes, model_graphs,
+                                stored_comparison)
 from engine.compare.similarity import cka, linear_cka, query_agreement, similarity_correlation
 
 __all__ = [
     "DEFAULT_P", "MATRICES", "TRANSLATION_MARGIN", "Alignment", "Comparison", "PairAgreement", "align_layout",
     "align_layouts", "chance", "chance_lines", "cka", "compare_models", "extremes", "fit_linear_map", "full_ranks",
-    "item_view", "linear_cka", "list_agreement", "model_graphs", "orthogonal_procrustes", "overlap_at_k",
+    "item_view", "linear_cka", "list_agreement", "model_graphs", "stored_comparison", "orthogonal_procrustes", "overlap_at_k",
     "pair_agreement", "pair_label", "query_agreement", "similarity_correlation", "translate",
 ]

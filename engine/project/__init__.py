@@ -59,6 +59,8 @@ from engine.project.spec import (
     request_key,
     request_params,
 )
+from engine.project.payload import with_header
+from engine.project.placement import place_labels
 from engine.project.storage import list_projections, load_projection, save_projection, stored_projection
 from engine.project.umap_backend import _umap_class, numba_cache_dir, umap_is_loaded, warm_up_umap
 
@@ -68,5 +70,5 @@ __all__ = [
     "_umap_class", "display_rows", "list_projections", "load_projection", "nearest_neighbors",
     "numba_cache_dir", "pca_components", "pca_layout", "project", "projection_key", "projection_quality",
     "request_key", "request_params", "save_projection", "stored_projection", "stratified_sample", "umap_is_loaded",
-    "warm_up_umap", "LARGE_MAP_ROWS", "place_new_points", "place_points",
+    "warm_up_umap", "LARGE_MAP_ROWS", "place_labels", "place_new_points", "place_points", "with_header",
 ]

@@ -25,7 +25,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from engine.palette import NOISE_COLOR, OTHER_COLOR, PALETTE
 
@@ -56,6 +55,8 @@ def category_codes(values: Sequence[Any], *, max_colors: int = len(PALETTE)) -> 
     raw = np.asarray(values, dtype=object)
     if raw.size == 0:
         return ColourCodes(np.zeros(0, np.uint16), [], [])
+    import pandas as pd  # here, so `import engine.project` (the CLI) does not pay for pandas
+
     # hash, not sort: np.unique on 200k strings took 2 s on a busy 2-core machine, factorize 0.1 s
     first, distinct = pd.factorize(raw, use_na_sentinel=False)
     categories, merge = np.unique(np.array([str(v) for v in distinct], dtype=str), return_inverse=True)

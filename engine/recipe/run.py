@@ -254,7 +254,7 @@ def _project(emb: Any, item: ProjectionItem, store: Store) -> tuple[Any, dict[st
 
 def _axis(item: AxisItem, model_id: str, emb: Any, store: Store, corpus: Corpus) -> tuple[Any, dict[str, Any]]:
     from engine.axes import fit_axis_from_recipe, rank, stability_band
-    from engine.axes.stability import band_plan
+    from engine.axes import band_plan
 
     fit = fit_axis_from_recipe(item.recipe, model_id, store=store, corpus=corpus, embeddings=emb)
     fit = replace(fit, axis=replace(fit.axis, name=item.name))

@@ -22,6 +22,9 @@ def _button(at: AppTest, label: str):
 
 
 def test_axes_page_asks_for_an_axis_then_ranks_from_typed_poles(small_corpus, small_embeddings):
+    from components import resources
+
+    resources._bands_built.clear()  # this band is new to the process: the ends come first, then the band
     at = _open(small_corpus.corpus_id, **{state.AXES_METHOD: "poles"})
     assert any("Build axis" in i.value for i in at.info)
     at.text_area(key="axes_positive").set_value("police arrested a man\ncourt charges")
@@ -33,6 +36,8 @@ def test_axes_page_asks_for_an_axis_then_ranks_from_typed_poles(small_corpus, sm
     assert list(bottom["rank"])[0] == len(small_corpus)
     assert top["score"].is_monotonic_decreasing and top["score"].iloc[0] > bottom["score"].iloc[0]
     assert (top["rank_low"] <= top["rank_high"]).all()
+    # a band new to the process: the ends were first drawn without it, then replaced in the same run
+    assert not [b.key for b in at.button if b.key and "before_band" in b.key]
     assert at.session_state[state.AXES_RECIPE] == PolesRecipe(positive=("police arrested a man", "court charges"),
                                                               negative=("cricket match", "the team won"))
     assert len(at.get("plotly_chart")) >= 2  # histogram and stability band

@@ -82,3 +82,31 @@ def test_pages_started_at_once_never_see_a_half_imported_library():
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert len(result["pages"]) >= 5  # app.py and the four pages: the glob found them
     assert result["errors"] == []
+
+
+def _imports_into_another_package(path) -> list[str]:
+    """``from engine.pkg.sub import x`` (or ``import engine.pkg.sub``) in a module outside engine/pkg/."""
+    import ast
+
+    relative = path.relative_to(ROOT)
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        names = ([node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level
+                 else [alias.name for alias in node.names] if isinstance(node, ast.Import) else [])
+        for name in names:
+            parts = name.split(".")
+            if parts[0] == "engine" and len(parts) >= 3 and relative.parts[:2] != ("engine", parts[1]):
+                found.append(f"{relative}:{node.lineno}: {name}")
+    return found
+
+
+def test_no_module_imports_a_submodule_of_a_package_it_is_not_in():
+    """The deterministic half of the race above: Python 3.11 locks ``engine.compare.agreement`` before
+    importing its parent, so a page importing the submodule while another page imports the package
+    deadlocks (seen: "_DeadlockError: deadlock detected by _ModuleLock('engine.compare.agreement')").
+    Everything outside a package imports from the package itself."""
+    files = [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py")), *sorted((ROOT / "components").rglob("*.py")),
+             *sorted((ROOT / "engine").rglob("*.py"))]
+    assert len(files) > 50
+    offenders = [line for path in files for line in _imports_into_another_package(path)]
+    assert offenders == []
