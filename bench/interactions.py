@@ -14,7 +14,9 @@ Three figures per interaction, each from the moment the action is sent:
   itself, which a busy machine does not inflate the way it inflates wall times;
 - ``updated``: until the page's DOM last changed, once it has been quiet for 0.6 s (a
   MutationObserver on the whole document, timed in the page), i.e. the updated element is in
-  place (Plotly's WebGL canvas paints inside its SVG frame, which mutates).
+  place (Plotly's WebGL canvas paints inside its SVG frame, which mutates);
+- ``map redrawn``: the canvas map's own redraw stamp; ``first table in``: until the first table
+  (st.dataframe) the rerun wrote reached the page (read from the websocket), e.g. an axis's ends.
 
     python bench/interactions.py [--repeats 5] [--workspace DIR] [--pages map,search,...]
     python bench/interactions.py --apps before=/tmp/before,after=.   # `git archive <commit>` in /tmp/before
@@ -56,6 +58,7 @@ class Finished:
         self._message = ForwardMsg
         self.count = 0
         self.last = 0.0
+        self.tables: list[float] = []  # when each table (st.dataframe) element arrived on the page
         self._lock = threading.Lock()
         page.on("websocket", lambda ws: ws.on("framereceived", self._frame))
 
@@ -67,10 +70,21 @@ class Finished:
             msg.ParseFromString(bytes(payload))
         except Exception:  # not a ForwardMsg (never seen; ignore rather than crash the bench)
             return
-        if msg.WhichOneof("type") == "script_finished":
+        kind = msg.WhichOneof("type")
+        if kind == "script_finished":
             with self._lock:
                 self.count += 1
                 self.last = time.perf_counter()
+        elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element" \
+                and msg.delta.new_element.WhichOneof("type") == "dataframe":
+            with self._lock:
+                self.tables.append(time.perf_counter())
+
+    def first_table_since(self, started: float) -> float:
+        """Seconds from ``started`` to the first table that arrived after it (NaN: none did)."""
+        with self._lock:
+            later = [t for t in self.tables if t >= started]
+        return min(later) - started if later else float("nan")
 
 
 def settle(page, finished: Finished, before: int, started: float) -> tuple[float, float]:
@@ -124,14 +138,15 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def timed(page, finished: Finished, action: Callable[[], None], pid: int) -> tuple[float, float, float, float]:
-    """(server s, updated s, server CPU s, map redrawn s or NaN) for one action."""
+def timed(page, finished: Finished, action: Callable[[], None], pid: int
+          ) -> tuple[float, float, float, float, float]:
+    """(server s, updated s, server CPU s, map redrawn s or NaN, first table in s or NaN) for one action."""
     before = finished.count
     cpu = cpu_seconds(pid)
     started = time.perf_counter()
     action()
     server, updated, map_drawn = settle(page, finished, before, started)
-    return server, updated, cpu_seconds(pid) - cpu, map_drawn
+    return server, updated, cpu_seconds(pid) - cpu, map_drawn, finished.first_table_since(started)
 
 
 def wait_for_app(page) -> None:
@@ -223,6 +238,18 @@ def axes_interactions(page, url, corpus_id, repeat):
             pick_option(page, "Preset", index=(i + 1) % 2)()
             return page.get_by_role("button", name="Build axis").click
         yield "Axes: build an axis from another preset", edit
+    # a new axis each time, so its stability band is new too (the ends come first: D23)
+    page.get_by_role("radio", name="Expression").click()
+    wait_for_app(page)
+    for i in range(repeat):
+        def new_axis(i=i):
+            page.get_by_label("Axis expression").fill(NEW_AXES[i % len(NEW_AXES)])
+            return page.get_by_role("button", name="Build axis").click
+        yield "Axes: build a new axis (a new band)", new_axis
+
+
+NEW_AXES = ("war - peace", "city - country", "young - old", "rich - poor", "fast - slow", "hot - cold",
+            "science - religion", "success - failure", "summer - winter", "health - disease")
 
 
 def bias_interactions(page, url, corpus_id, repeat):
@@ -294,7 +321,7 @@ def run(urls: dict[str, str], corpus_id: str, pages: list[str], repeats: int,
                         results[run_label].setdefault(label, []).append(seconds)
                         print(f"  {run_label} · {label}: server {seconds[0] * 1000:.0f} ms, "
                               f"updated {seconds[1] * 1000:.0f} ms, server CPU {seconds[2] * 1000:.0f} ms, "
-                              f"map redrawn {seconds[3] * 1000:.0f} ms", file=sys.stderr, flush=True)
+                              f"map redrawn {seconds[3] * 1000:.0f} ms, first table {seconds[4] * 1000:.0f} ms", file=sys.stderr, flush=True)
                 if screenshots:
                     screenshots.mkdir(parents=True, exist_ok=True)
                     page.screenshot(path=str(screenshots / f"interactions-{run_label}-{name}.png"), full_page=True)
@@ -349,18 +376,21 @@ def main() -> None:
           f" · {f'synthetic corpus of {args.rows:,} items' if args.rows else 'demo corpus lee-news (2,617 items)'}"
           f" · {', '.join(f'{k} = {v}' for k, v in apps.items())}\n")
     labels = list(apps)
-    print("| interaction | " + " | ".join(f"{k}: server done (ms) | {k}: map redrawn (ms) | {k}: page quiet (ms) | "
-                                         f"{k}: server CPU (ms)" for k in labels) + " | runs, page quiet (ms) |")
-    print("|---|" + "---:|---:|---:|---:|" * len(labels) + "---|")
+    print("| interaction | " + " | ".join(f"{k}: server done (ms) | {k}: map redrawn (ms) | {k}: first table in (ms) | "
+                                         f"{k}: page quiet (ms) | {k}: server CPU (ms)" for k in labels)
+          + " | runs, page quiet (ms) |")
+    print("|---|" + "---:|---:|---:|---:|---:|" * len(labels) + "---|")
     for interaction in dict.fromkeys(i for k in labels for i in results[k]):
         cells, runs = [], []
         for k in labels:
             measured = results[k].get(interaction, [])
             drawn = [r[3] for r in measured if r[3] == r[3]]  # NaN: no map redrew
+            tables = [r[4] for r in measured if r[4] == r[4]]  # NaN: no table arrived
             cells.append(f"{statistics.median(r[0] for r in measured) * 1000:.0f} | "
                          f"{format(statistics.median(drawn) * 1000, '.0f') if drawn else '–'} | "
+                         f"{format(statistics.median(tables) * 1000, '.0f') if tables else '–'} | "
                          f"{statistics.median(r[1] for r in measured) * 1000:.0f} | "
-                         f"{statistics.median(r[2] for r in measured) * 1000:.0f}" if measured else "– | – | – | –")
+                         f"{statistics.median(r[2] for r in measured) * 1000:.0f}" if measured else "– | – | – | – | –")
             runs.append(f"{k}: " + ", ".join(format(r[1] * 1000, ".0f") for r in measured))
         print(f"| {interaction} | {' | '.join(cells)} | {'; '.join(runs)} |")
 

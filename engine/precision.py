@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import time
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -87,17 +88,48 @@ _threads = {"active": 0, "saved": 0}
 _THREADS_LOCK = threading.Lock()
 
 
-def busy_machine() -> bool:
-    """True when the 1-minute load average is at or above the core count (as Search routes)."""
+def other_processes_cores(window: float = 0.1, *, proc: Path = Path("/proc")) -> float | None:
+    """How many cores' worth of CPU the *other* processes used over the next ``window`` seconds
+    (None where /proc/stat is missing). This process's own threads are left out, so an embedding job
+    that kept both cores busy does not make the next one think the machine is loaded."""
+    def sample() -> tuple[float, float]:
+        fields = (proc / "stat").read_text().split("\n", 1)[0].split()[1:]
+        busy = sum(int(v) for v in fields[:8]) - int(fields[3]) - int(fields[4])  # minus idle, iowait
+        own = (proc / "self" / "stat").read_text().rsplit(")", 1)[1].split()
+        return float(busy), float(int(own[11]) + int(own[12]))  # utime + stime, in the same ticks
+
     try:
-        return os.getloadavg()[0] >= (os.cpu_count() or 1)
+        busy0, own0 = sample()
+        started = time.monotonic()
+        time.sleep(window)
+        busy1, own1 = sample()
+        elapsed = time.monotonic() - started
+    except (OSError, ValueError, IndexError):
+        return None
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    return max(0.0, (busy1 - busy0) - (own1 - own0)) / ticks / max(elapsed, 1e-3)
+
+
+def busy_machine(window: float = 0.1) -> bool:
+    """True when other processes keep the cores busy: at least the core count minus a half of them
+    (measured over ``window`` seconds; where /proc is missing, the 1-minute load average against the
+    core count). The load average lags by a minute and counts this process too: after one model's
+    embedding kept both cores busy it read ~2 on an idle 2-core machine, and the next job ran on one
+    thread at half speed (docs/benchmarks.md, Embedding fast path)."""
+    cores = os.cpu_count() or 1
+    others = other_processes_cores(window)
+    if others is not None:
+        return others >= cores - 0.5
+    try:
+        return os.getloadavg()[0] >= cores
     except OSError:
         return False
 
 
 @contextlib.contextmanager
 def load_aware_threads() -> Iterator[None]:
-    """One torch thread while the machine is busy, torch's default otherwise.
+    """One torch thread while other processes keep the cores busy (:func:`busy_machine`), torch's
+    default otherwise.
 
     Measured here (docs/benchmarks.md): with the load average above the core count, two torch
     threads made all-MiniLM-L6-v2 2-3× *slower* than one (OpenMP threads spin-wait for a core).

@@ -91,3 +91,30 @@ def test_identical_texts_are_embedded_once_and_share_the_vector(glove_encoder):
     assert np.array_equal(vectors[0], vectors[2]) and np.array_equal(vectors[0], vectors[5])
     assert not np.array_equal(vectors[0], vectors[1]) and valid.all()
     assert done[0] == 0 and done[-1] == len(texts) and done == sorted(done)
+
+
+def _write_proc(root, *, busy: int, idle: int, own: int) -> None:
+    # /proc/stat's first line: user nice system idle iowait irq softirq steal (in clock ticks)
+    (root / "stat").write_text(f"cpu  {busy} 0 0 {idle} 0 0 0 0 0 0\ncpu0 0 0 0 0 0 0 0 0 0 0\n")
+    # /proc/self/stat: utime and stime are fields 14 and 15 (11 and 12 after the command name)
+    (root / "self" / "stat").write_text("123 (python (odd) name) S " + " ".join(["0"] * 10) + f" {own} 0 " + "0 " * 30)
+
+
+def test_the_processes_own_work_is_not_counted_as_load(tmp_path):
+    import os
+    import threading
+
+    (tmp_path / "self").mkdir()
+    _write_proc(tmp_path, busy=1000, idle=5000, own=100)
+    ticks = os.sysconf("SC_CLK_TCK")
+    # during the window the machine does 0.6 s of CPU per wall second... of which 0.4 s is this process
+    later = threading.Timer(0.05, _write_proc, args=(tmp_path,),
+                            kwargs={"busy": 1000 + int(0.6 * ticks * 0.5), "idle": 5000, "own": 100 + int(0.4 * ticks * 0.5)})
+    later.start()
+    others = precision.other_processes_cores(0.5, proc=tmp_path)
+    later.join()
+    assert others == pytest.approx(0.2, abs=0.05)
+    # the real machine: a number of cores, never negative
+    real = precision.other_processes_cores(0.05)
+    assert real is None or 0.0 <= real <= (os.cpu_count() or 1) + 0.5
+    assert precision.other_processes_cores(0.01, proc=tmp_path / "missing") is None
