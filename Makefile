@@ -50,8 +50,12 @@ test-deps: $(VENV)/.installed-dev $(VENV)/.installed-ray
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-driver fonts-noto-color-emoji >/dev/null; \
 	fi
 
+# Two workers, one test file per work unit, slow files first (tests/conftest.py): most of the suite waits on
+# servers and a browser, so a second worker cut 13m40s to ~10m on an idle 2-core machine. TEST_WORKERS=0
+# runs it in one process.
+TEST_WORKERS ?= 2
 test: test-deps
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 
 # Every bench script (helpers such as bench/timing.py have no __main__ and are skipped), each printing
 # its table against its baseline; `make bench BENCH="bench/project.py bench/embed.py"` runs a few.

@@ -243,7 +243,7 @@ def axes_interactions(page, url, corpus_id, repeat):
     wait_for_app(page)
     for i in range(repeat):
         def new_axis(i=i):
-            page.get_by_label("Axis expression").fill(NEW_AXES[i % len(NEW_AXES)])
+            page.locator('input[aria-label="Axis expression"]').fill(NEW_AXES[i % len(NEW_AXES)])
             return page.get_by_role("button", name="Build axis").click
         yield "Axes: build a new axis (a new band)", new_axis
 

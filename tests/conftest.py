@@ -29,6 +29,21 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "browser: drives a real Chromium against `streamlit run` (slow)")
 
 
+# Files whose tests take the longest (`pytest --durations=30`); they run first so that, with `make test`'s
+# two workers (pytest-xdist, one file per work unit), the short files fill in around them instead of
+# one worker finishing a long browser file alone at the end.
+_SLOW_FIRST = ("tests/browser/", "tests/engine/test_ray_embed.py", "tests/engine/test_recipe.py",
+               "tests/engine/test_cli.py", "tests/engine/test_precision.py")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    def slow_first(item: pytest.Item) -> int:
+        path = item.path.relative_to(ROOT).as_posix()
+        return next((i for i, prefix in enumerate(_SLOW_FIRST) if path.startswith(prefix)), len(_SLOW_FIRST))
+
+    items.sort(key=slow_first)  # stable: the order inside each group is pytest's
+
+
 @pytest.fixture(scope="session")
 def store():
     """The session workspace (shared by the engine, AppTests and the browser server)."""
