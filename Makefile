@@ -50,10 +50,10 @@ test-deps: $(VENV)/.installed-dev $(VENV)/.installed-ray
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-driver fonts-noto-color-emoji >/dev/null; \
 	fi
 
-# Two workers, one test file per work unit, slow files first (tests/conftest.py): most of the suite waits on
-# servers and a browser, so a second worker cut 13m40s to ~10m on an idle 2-core machine. TEST_WORKERS=0
-# runs it in one process.
-TEST_WORKERS ?= 2
+# One process by default (the order CI has always run). `make test TEST_WORKERS=2` uses two pytest-xdist
+# workers, one file per unit, slow files first (tests/conftest.py): on an idle 2-core machine 10m25s-13m04s
+# against 13m40s in one process (docs/benchmarks.md, Test suite time).
+TEST_WORKERS ?= 0
 test: test-deps
 	$(BIN)/python -m pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 

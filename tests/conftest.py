@@ -29,9 +29,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "browser: drives a real Chromium against `streamlit run` (slow)")
 
 
-# Files whose tests take the longest (`pytest --durations=30`); they run first so that, with `make test`'s
-# two workers (pytest-xdist, one file per work unit), the short files fill in around them instead of
-# one worker finishing a long browser file alone at the end.
+# Files whose tests take the longest (`pytest --durations=30`). Under pytest-xdist (`make test
+# TEST_WORKERS=2`, one file per work unit) they run first, so the short files fill in around them
+# instead of one worker finishing a long browser file alone at the end. A single process keeps
+# pytest's own order.
 _SLOW_FIRST = ("tests/browser/", "tests/engine/test_ray_embed.py", "tests/engine/test_recipe.py",
                "tests/engine/test_cli.py", "tests/engine/test_precision.py")
 
@@ -41,7 +42,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         path = item.path.relative_to(ROOT).as_posix()
         return next((i for i, prefix in enumerate(_SLOW_FIRST) if path.startswith(prefix)), len(_SLOW_FIRST))
 
-    items.sort(key=slow_first)  # stable: the order inside each group is pytest's
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        items.sort(key=slow_first)  # stable: the order inside each group is pytest's
 
 
 @pytest.fixture(scope="session")
