@@ -26,11 +26,13 @@ def text_column_candidates(frame: pl.DataFrame) -> list[str]:
     """
     scored: list[tuple[int, float, str]] = []
     for name in frame.columns:
-        series = frame[name]
+        series = frame.get_column(name)
         if series.dtype not in (pl.String, pl.Categorical, pl.Enum):
             continue
         # Masks and counts rather than stripped copies: this runs on every column of an upload.
-        values = series.cast(pl.String)
+        # A neutral name: polars runs Series methods through pl.col(series.name), which reads a
+        # column named "^$" as a regex and "*" as every column (found by hypothesis: IndexError).
+        values = series.cast(pl.String).alias("value")
         nonblank = values.str.contains(r"\S").fill_null(False)
         present = int(nonblank.sum())
         if present == 0:
@@ -94,8 +96,9 @@ def build_corpus(
             "Sample it first, or raise EMBEDSCAPE_MAX_ROWS."
         )
     position = pl.Series("__row", range(rows_read), dtype=pl.Int64)
-    texts = frame[text_column].cast(pl.String)
-    metadata = frame.drop(text_column)
+    texts = frame.get_column(text_column).cast(pl.String).alias("value")  # a neutral name: see text_column_candidates
+    # Series, not names: frame.drop("*") would drop every column (polars reads "*" as a wildcard)
+    metadata = pl.DataFrame([frame.get_column(c) for c in frame.columns if c != text_column], schema=None)
     id_source, id_note = _id_column(metadata)
     if id_source is not None:
         ids = metadata[id_source].cast(pl.String)
@@ -222,7 +225,7 @@ def content_hash(frame: pl.DataFrame, *, kind: str = "texts") -> str:
     """
     digest = hashlib.sha256(kind.encode())
     for name in frame.columns:
-        series = frame[name]
+        series = frame.get_column(name).alias("value")  # the name is hashed below; see text_column_candidates
         digest.update(f"\x1e{name}\x1f{series.dtype}\x1f".encode())
         for start in range(0, max(series.len(), 1), _HASH_CHUNK_ROWS):
             piece = series.slice(start, _HASH_CHUNK_ROWS).cast(pl.String).fill_null("\x00")

@@ -172,3 +172,20 @@ def test_column_names_polars_reads_as_patterns_are_renamed_and_filter_alone():
     assert "*" not in corpus.frame.columns and "^.*$" not in corpus.frame.columns
     kept = Filter(conditions=(MetadataFilter("^.*$_original", values=("e",)),)).mask(corpus)
     assert kept.tolist() == [False, True]
+
+
+@pytest.mark.parametrize("name", ["*", "^$", "^.*$"])
+def test_a_text_column_named_like_a_pattern_keeps_the_other_columns(name):
+    """Found by hypothesis (rows=[{'^$': None}] raised polars' IndexError): polars runs Series methods
+    through pl.col(series.name), and frame.drop("*") dropped every column."""
+    import json as _json
+
+    from engine.corpus import load_corpus
+    from engine.errors import EmbedscapeError
+
+    records = [{name: "hello world", "n": 1}, {name: "more text here", "n": 2}]
+    corpus, _ = load_corpus("\n".join(_json.dumps(r) for r in records).encode(), filename="odd.jsonl")
+    assert corpus.texts == ["hello world", "more text here"]
+    assert corpus.frame["n"].to_list() == [1, 2]
+    with pytest.raises(EmbedscapeError):
+        load_corpus(_json.dumps({name: None}).encode(), filename="empty.jsonl")
