@@ -116,13 +116,18 @@ def preview_frame(frame: pl.DataFrame) -> tuple[pl.DataFrame, int]:
 
     An upload may have hundreds of columns or 10 MB cells; the browser should not receive them.
     """
-    kept = frame.select(frame.columns[:PREVIEW_COLUMNS])
-    kept = kept.with_columns(
-        pl.when(pl.col(name).str.len_chars() > PREVIEW_CELL_CHARS)
-        .then(pl.col(name).str.slice(0, PREVIEW_CELL_CHARS) + "…").otherwise(pl.col(name)).alias(name)
-        for name, dtype in kept.schema.items() if dtype == pl.String
-    )
+    # Series, not names: a raw upload's column may be named "*" or "^.*$", which polars' select and
+    # pl.col read as a wildcard and a regex (a DuplicateError on the Home preview)
+    kept = pl.DataFrame([_cut_cells(frame.get_column(name)) for name in frame.columns[:PREVIEW_COLUMNS]])
     return kept, frame.width - kept.width
+
+
+def _cut_cells(series: pl.Series) -> pl.Series:
+    if series.dtype != pl.String:
+        return series
+    values = series.alias("value")
+    long = (values.str.len_chars() > PREVIEW_CELL_CHARS).fill_null(False)
+    return (values.str.slice(0, PREVIEW_CELL_CHARS) + "…").zip_with(long, values).alias(series.name)
 
 
 def render_ingest_report(report: dict[str, Any]) -> None:

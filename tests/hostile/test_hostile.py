@@ -189,3 +189,17 @@ def test_a_text_column_named_like_a_pattern_keeps_the_other_columns(name):
     assert corpus.frame["n"].to_list() == [1, 2]
     with pytest.raises(EmbedscapeError):
         load_corpus(_json.dumps({name: None}).encode(), filename="empty.jsonl")
+
+
+def test_the_home_preview_of_an_upload_with_pattern_column_names():
+    """The Home page previews the raw upload (before columns are renamed): "*" made polars' select
+    return every column twice (DuplicateError)."""
+    import polars as pl
+
+    from components.home_view import PREVIEW_CELL_CHARS, preview_frame
+
+    raw = pl.DataFrame([pl.Series("*", ["a" * 3000, None]), pl.Series("^.*$", ["b", "c"]), pl.Series("n", [1, 2])])
+    preview, hidden = preview_frame(raw)
+    assert preview.columns == ["*", "^.*$", "n"] and hidden == 0
+    assert len(preview["*"][0]) == PREVIEW_CELL_CHARS + 1 and preview["*"][1] is None
+    assert preview["^.*$"].to_list() == ["b", "c"] and preview["n"].to_list() == [1, 2]
