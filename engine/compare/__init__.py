@@ -45,6 +45,6 @@ from engine.compare.similarity import cka, linear_cka, query_agreement, similari
 __all__ = [
     "DEFAULT_P", "MATRICES", "TRANSLATION_MARGIN", "Alignment", "Comparison", "PairAgreement", "align_layout",
     "align_layouts", "chance", "chance_lines", "cka", "compare_models", "extremes", "fit_linear_map", "full_ranks",
-    "item_view", "linear_cka", "list_agreement", "model_graphs", "stored_comparison", "orthogonal_procrustes", "overlap_at_k",
-    "pair_agreement", "pair_label", "query_agreement", "similarity_correlation", "translate",
+    "item_view", "linear_cka", "list_agreement", "model_graphs", "orthogonal_procrustes", "overlap_at_k",
+    "pair_agreement", "pair_label", "query_agreement", "similarity_correlation", "stored_comparison", "translate",
 ]

@@ -98,7 +98,7 @@ def build_corpus(
     position = pl.Series("__row", range(rows_read), dtype=pl.Int64)
     texts = frame.get_column(text_column).cast(pl.String).alias("value")  # a neutral name: see text_column_candidates
     # Series, not names: frame.drop("*") would drop every column (polars reads "*" as a wildcard)
-    metadata = pl.DataFrame([frame.get_column(c) for c in frame.columns if c != text_column], schema=None)
+    metadata = pl.DataFrame([frame.get_column(c) for c in frame.columns if c != text_column])
     id_source, id_note = _id_column(metadata)
     if id_source is not None:
         ids = metadata[id_source].cast(pl.String)
