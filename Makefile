@@ -55,7 +55,7 @@ test-deps: $(VENV)/.installed-dev $(VENV)/.installed-ray
 # against 13m40s in one process (docs/benchmarks.md, Test suite time).
 TEST_WORKERS ?= 0
 test: test-deps
-	$(BIN)/python -m pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
+	$(BIN)/python -m pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder)
 
 # Every bench script (helpers such as bench/timing.py have no __main__ and are skipped), each printing
 # its table against its baseline; `make bench BENCH="bench/project.py bench/embed.py"` runs a few.

@@ -25,6 +25,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.streamlit_dom import APP_IDLE, APP_IDLE_JS  # noqa: E402  (the project root is on sys.path)
+
 MODEL = "minilm-l3"
 STATUS = ".st-key-crossfilter_status"
 QUIET_MS = 400  # a rerun is over when the page has not changed for this long
@@ -82,7 +84,7 @@ def timed(page, action) -> float:
     started = page.evaluate("() => performance.now()")
     action()
     page.wait_for_function(f"() => window.__last > {started} + 50 && performance.now() - window.__last > {QUIET_MS} "
-                           "&& !document.querySelector(`[data-testid='stStatusWidget']`)", timeout=600_000)
+                           f"&& {APP_IDLE_JS}", timeout=600_000)
     return (page.evaluate("() => window.__last") - started) / 1000
 
 
@@ -131,7 +133,7 @@ def run(rows: int, repeats: int, screenshot: str | None = None) -> list[tuple[st
         page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
         page.goto(f"{url}/Map?corpus={corpus_id}")
         page.locator(STATUS).wait_for(timeout=600_000)  # the first load clusters the layout once
-        page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=600_000)
+        page.wait_for_selector(APP_IDLE, timeout=600_000)
         page.evaluate(WATCH)
         toggle = page.get_by_test_id("stCheckbox").filter(has_text="Linked metadata charts")
         cases: dict[str, list[float]] = {"plain map: colour-by rerun": [], "map + linked charts: colour-by rerun": [],

@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from cold_start import CHROMIUM, LAUNCH_ARGS, prepare  # noqa: E402  (bench/ is on sys.path)
+from streamlit_dom import APP_IDLE_JS  # noqa: E402
 
 QUIET_MS = 600
 TIMEOUT_MS = 240_000
@@ -97,7 +98,7 @@ def settle(page, finished: Finished, before: int, started: float) -> tuple[float
         page.wait_for_timeout(20)
     # a rerun may chain another (st.rerun, a hand-off): wait until no script runs and the DOM is quiet
     page.wait_for_function(
-        f"""() => !document.querySelector('[data-testid="stStatusWidget"]')
+        f"""() => {APP_IDLE_JS}
                   && performance.now() - window.__lastMutation > {QUIET_MS}""",
         timeout=TIMEOUT_MS, polling=100)
     server = finished.last - started
@@ -150,9 +151,8 @@ def timed(page, finished: Finished, action: Callable[[], None], pid: int
 
 
 def wait_for_app(page) -> None:
-    page.wait_for_selector("[data-testid='stApp']", timeout=TIMEOUT_MS)
     page.wait_for_function(
-        f"""() => !document.querySelector('[data-testid="stStatusWidget"]')
+        f"""() => {APP_IDLE_JS}
                   && performance.now() - window.__lastMutation > {QUIET_MS}""", timeout=TIMEOUT_MS, polling=100)
 
 

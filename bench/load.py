@@ -34,6 +34,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.streamlit_dom import APP_IDLE  # noqa: E402  (the project root is on sys.path)
+
 CHROMIUM = "/usr/bin/chromium"
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -124,9 +126,7 @@ def cpu_seconds(pid: int) -> float:
 
 
 async def wait_for_app(page, timeout: float = STEP_TIMEOUT_MS) -> None:
-    await page.wait_for_selector("[data-testid='stApp']", timeout=timeout)
-    await page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
-                                 timeout=timeout)
+    await page.wait_for_selector(APP_IDLE, timeout=timeout)
 
 
 async def _open_page(page, label: str) -> None:

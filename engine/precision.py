@@ -14,7 +14,7 @@ import contextlib
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -88,26 +88,64 @@ _threads = {"active": 0, "saved": 0}
 _THREADS_LOCK = threading.Lock()
 
 
+def _cpu_ticks(proc: Path) -> tuple[float, float]:
+    """(ticks all processes spent busy, ticks this process spent) since boot, from /proc."""
+    fields = (proc / "stat").read_text().split("\n", 1)[0].split()[1:]
+    busy = sum(int(v) for v in fields[:8]) - int(fields[3]) - int(fields[4])  # minus idle, iowait
+    own = (proc / "self" / "stat").read_text().rsplit(")", 1)[1].split()
+    return float(busy), float(int(own[11]) + int(own[12]))  # utime + stime, in the same ticks
+
+
+def _cores_from_ticks(busy: float, own: float, seconds: float) -> float:
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    return max(0.0, busy - own) / ticks / max(seconds, 1e-3)
+
+
 def other_processes_cores(window: float = 0.1, *, proc: Path = Path("/proc")) -> float | None:
     """How many cores' worth of CPU the *other* processes used over the next ``window`` seconds
     (None where /proc/stat is missing). This process's own threads are left out, so an embedding job
     that kept both cores busy does not make the next one think the machine is loaded."""
-    def sample() -> tuple[float, float]:
-        fields = (proc / "stat").read_text().split("\n", 1)[0].split()[1:]
-        busy = sum(int(v) for v in fields[:8]) - int(fields[3]) - int(fields[4])  # minus idle, iowait
-        own = (proc / "self" / "stat").read_text().rsplit(")", 1)[1].split()
-        return float(busy), float(int(own[11]) + int(own[12]))  # utime + stime, in the same ticks
-
     try:
-        busy0, own0 = sample()
+        busy0, own0 = _cpu_ticks(proc)
         started = time.monotonic()
         time.sleep(window)
-        busy1, own1 = sample()
+        busy1, own1 = _cpu_ticks(proc)
         elapsed = time.monotonic() - started
     except (OSError, ValueError, IndexError):
         return None
-    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-    return max(0.0, (busy1 - busy0) - (own1 - own0)) / ticks / max(elapsed, 1e-3)
+    return _cores_from_ticks(busy1 - busy0, own1 - own0, elapsed)
+
+
+_window_starts: dict[Path, tuple[float, float, float]] = {}  # proc root -> (monotonic time, busy, own ticks)
+_WINDOW_LOCK = threading.Lock()
+_SHORTEST_WINDOW = 0.25  # below this, 100 Hz ticks are too coarse to read a rate from
+_LONGEST_WINDOW = 60.0  # past this, the average says little about now
+
+
+def other_processes_cores_since_last_call(*, proc: Path = Path("/proc"),
+                                          clock: Callable[[], float] = time.monotonic) -> float | None:
+    """Cores' worth of CPU the *other* processes used since this function last ran, without waiting.
+
+    For short work that must not block (a search, a layout): the window is the time between two
+    calls, so a query pays two small file reads, not :func:`other_processes_cores`' 0.1 s sleep.
+    None when the window is too short to measure (< 0.25 s; the window then keeps its start and
+    grows), too long to describe now (> 60 s), or where /proc is missing. The first call only
+    starts the window (engine.index starts it on import).
+    """
+    try:
+        busy, own = _cpu_ticks(proc)
+    except (OSError, ValueError, IndexError):
+        return None
+    now = clock()
+    with _WINDOW_LOCK:
+        start = _window_starts.get(proc)
+        if start is not None and now - start[0] < _SHORTEST_WINDOW:
+            return None
+        _window_starts[proc] = (now, busy, own)
+    if start is None or now - start[0] > _LONGEST_WINDOW:
+        return None
+    then, busy_then, own_then = start
+    return _cores_from_ticks(busy - busy_then, own - own_then, now - then)
 
 
 def busy_machine(window: float = 0.1) -> bool:

@@ -29,21 +29,47 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "browser: drives a real Chromium against `streamlit run` (slow)")
 
 
-# Files whose tests take the longest (`pytest --durations=30`). Under pytest-xdist (`make test
-# TEST_WORKERS=2`, one file per work unit) they run first, so the short files fill in around them
-# instead of one worker finishing a long browser file alone at the end. A single process keeps
-# pytest's own order.
-_SLOW_FIRST = ("tests/browser/", "tests/engine/test_ray_embed.py", "tests/engine/test_recipe.py",
-               "tests/engine/test_cli.py", "tests/engine/test_precision.py")
+# Seconds each of the longest files took in one process on an idle 2-core machine (`pytest
+# --durations=0`, 2026-12-03). Under pytest-xdist (`make test TEST_WORKERS=2`: one file per work unit,
+# handed to whichever worker runs low, in collection order) they run first, longest first, alternating
+# a browser file (mostly waiting on its servers) with a CPU-bound one, so the two workers rarely both
+# drive browsers or both compute; the short files fill in at the end. One process keeps pytest's order.
+_SECONDS_PER_FILE = {
+    "tests/browser/test_share_browser.py": 92, "tests/browser/test_demo_browser.py": 79,
+    "tests/browser/test_load.py": 57, "tests/browser/test_cold_start_browser.py": 54,
+    "tests/browser/test_axes_browser.py": 46, "tests/browser/test_security_browser.py": 45,
+    "tests/browser/test_map_browser.py": 37, "tests/browser/test_bias_browser.py": 30,
+    "tests/browser/test_tags_browser.py": 22, "tests/browser/test_compare_browser.py": 18,
+    "tests/browser/test_home_browser.py": 17, "tests/browser/test_geometry_browser.py": 14,
+    "tests/browser/test_search_browser.py": 12, "tests/browser/test_crossfilter_browser.py": 11,
+    "tests/engine/test_ray_embed.py": 58, "tests/hostile/test_hostile.py": 51,
+    "tests/app/test_axes_page.py": 27, "tests/app/test_crossfilter.py": 26, "tests/engine/test_cli.py": 19,
+    "tests/app/test_map_page.py": 14, "tests/app/test_bias_page.py": 13, "tests/app/test_home_page.py": 11,
+    "tests/app/test_share_links.py": 11, "tests/app/test_search_page.py": 11,
+    "tests/app/test_itemsets_panels.py": 9, "tests/engine/test_precision.py": 8,
+}
+
+
+def xdist_file_order(paths: list[str], seconds: dict[str, float] = _SECONDS_PER_FILE) -> list[str]:
+    """The known-long files first, longest first, browser and other files alternating; the rest after,
+    in their given order."""
+    def longest_first(browser: bool) -> list[str]:
+        known = [p for p in paths if p in seconds and p.startswith("tests/browser/") == browser]
+        return sorted(known, key=lambda p: -seconds[p])
+
+    browser, other = longest_first(True), longest_first(False)
+    alternating = [p for pair in zip(browser, other) for p in pair]
+    n = min(len(browser), len(other))
+    alternating += browser[n:] + other[n:]
+    return alternating + [p for p in paths if p not in seconds]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    def slow_first(item: pytest.Item) -> int:
-        path = item.path.relative_to(ROOT).as_posix()
-        return next((i for i, prefix in enumerate(_SLOW_FIRST) if path.startswith(prefix)), len(_SLOW_FIRST))
-
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        items.sort(key=slow_first)  # stable: the order inside each group is pytest's
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    paths = list(dict.fromkeys(item.path.relative_to(ROOT).as_posix() for item in items))
+    rank = {path: i for i, path in enumerate(xdist_file_order(paths))}
+    items.sort(key=lambda item: rank[item.path.relative_to(ROOT).as_posix()])  # stable inside a file
 
 
 @pytest.fixture(scope="session")

@@ -50,6 +50,7 @@ import faiss
 import numpy as np
 
 from engine.errors import SearchError
+from engine.precision import other_processes_cores_since_last_call
 from engine.types import Embeddings, Mask, Vectors
 
 IndexKind = Literal["exact", "hnsw"]
@@ -61,7 +62,8 @@ APPROX_THRESHOLD = 250_000  # rows; at and above this "auto" builds HNSW (numpy 
 FAISS_THREADS = max(1, int(os.environ.get("EMBEDSCAPE_FAISS_THREADS", "1") or 1))
 _QUERY_BLOCK = 256  # exact batches are scored this many queries at a time (bounded memory)
 _PARALLEL_MIN_ROWS = 20_000  # below this a single-threaded product is as fast as a parallel one
-_load_checked = [0.0, False]  # (time, busy): the load average is read at most once a second
+_load_checked = [0.0, False]  # (time, busy): the machine's load is read at most once a second
+other_processes_cores_since_last_call()  # starts the window the first check reads
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 128
@@ -356,13 +358,22 @@ def _search_exact(index: SearchIndex, queries: np.ndarray, k: int, keep: np.ndar
 
 
 def machine_busy() -> bool:
-    """True when the 1-minute load average reaches the number of cores (checked at most once a second)."""
+    """True when *other* processes keep the cores busy (at least the core count minus half a core),
+    read at most once a second and never waiting: their CPU since the previous read
+    (:func:`engine.precision.other_processes_cores_since_last_call`), so this process's own bursts
+    (a layout, a search on both cores) do not count. Where that cannot be read (the window is over a
+    minute old, or no /proc), the 1-minute load average against the core count."""
     now = time.monotonic()
     if now - _load_checked[0] > 1.0:
-        try:
-            busy = os.getloadavg()[0] >= (os.cpu_count() or 1)
-        except OSError:  # no load average on this platform
-            busy = False
+        cores = os.cpu_count() or 1
+        others = other_processes_cores_since_last_call()
+        if others is not None:
+            busy = others >= cores - 0.5
+        else:
+            try:
+                busy = os.getloadavg()[0] >= cores
+            except OSError:  # no load average on this platform
+                busy = False
         _load_checked[0], _load_checked[1] = now, busy
     return bool(_load_checked[1])
 

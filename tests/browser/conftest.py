@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
+from bench.streamlit_dom import APP_IDLE, APP_IDLE_AND_NOTHING_STALE_JS
 
 CHROMIUM = "/usr/bin/chromium"
 MAP_DRAWN = ".esm-root[data-ready='1']"  # the canvas map (components/map_canvas) has drawn its points
@@ -105,11 +106,13 @@ def painted(page, frames: int = 3) -> None:
 
 
 def wait_for_app(page, timeout: float = 60_000) -> None:
-    """Wait until Streamlit has connected and finished running the script."""
-    page.wait_for_selector("[data-testid='stApp']", timeout=timeout)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout
-    )
+    """Wait until Streamlit has connected and finished running the script (or a fragment)."""
+    page.wait_for_selector(APP_IDLE, timeout=timeout)
+
+
+def settled(page, timeout: float = 60_000) -> None:
+    """:func:`wait_for_app`, and no element on the page is stale: what is shown is the last run's."""
+    page.wait_for_function(f"() => {APP_IDLE_AND_NOTHING_STALE_JS}", timeout=timeout)
 
 
 @pytest.fixture(scope="session")

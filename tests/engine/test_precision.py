@@ -5,6 +5,8 @@ route this machine's CPU would pick; bf16 also runs (emulated, slower) on CPUs w
 """
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -118,3 +120,50 @@ def test_the_processes_own_work_is_not_counted_as_load(tmp_path):
     real = precision.other_processes_cores(0.05)
     assert real is None or 0.0 <= real <= (os.cpu_count() or 1) + 0.5
     assert precision.other_processes_cores(0.01, proc=tmp_path / "missing") is None
+
+
+def test_the_windowed_reading_never_waits_and_leaves_out_the_processes_own_work(tmp_path):
+    import os
+
+    (tmp_path / "self").mkdir()
+    ticks = os.sysconf("SC_CLK_TCK")
+    clock = [100.0]
+    read = lambda: precision.other_processes_cores_since_last_call(proc=tmp_path, clock=lambda: clock[0])  # noqa: E731
+
+    _write_proc(tmp_path, busy=1000, idle=5000, own=100)
+    assert read() is None  # the first call only starts the window
+    # 2 s later: 3 cores-seconds of work in all, 1 of them this process's -> others used 1 core
+    clock[0] += 2.0
+    _write_proc(tmp_path, busy=1000 + 3 * ticks, idle=5000, own=100 + 1 * ticks)
+    assert read() == pytest.approx(1.0, abs=0.02)
+    # too short a window to read: None, and the window keeps its start ...
+    clock[0] += 0.1
+    _write_proc(tmp_path, busy=1000 + 3 * ticks + 20, idle=5000, own=100 + ticks)
+    assert read() is None
+    # ... so the next read covers all 0.5 s since the last full reading (others at 0.4 cores)
+    clock[0] += 0.4
+    _write_proc(tmp_path, busy=1000 + 3 * ticks + int(0.2 * ticks), idle=5000, own=100 + ticks)
+    assert read() == pytest.approx(0.4, abs=0.05)
+    # a window over a minute old says nothing about now
+    clock[0] += 61
+    assert read() is None
+    assert precision.other_processes_cores_since_last_call(proc=tmp_path / "missing") is None
+
+
+def test_search_asks_about_other_processes_without_waiting(monkeypatch):
+    import time
+
+    import engine.index.core as engine_index
+
+    def no_sleeping(seconds):
+        raise AssertionError(f"a query's busy check slept {seconds} s")
+
+    monkeypatch.setattr(time, "sleep", no_sleeping)
+    monkeypatch.setattr(engine_index, "_load_checked", [0.0, False])  # force a fresh reading
+    assert engine_index.machine_busy() in (True, False)  # the real reading, without sleeping
+    monkeypatch.setattr(engine_index, "_load_checked", [0.0, False])
+    monkeypatch.setattr(engine_index, "other_processes_cores_since_last_call", lambda: float(os.cpu_count() or 1))
+    assert engine_index.machine_busy() is True
+    monkeypatch.setattr(engine_index, "_load_checked", [0.0, False])
+    monkeypatch.setattr(engine_index, "other_processes_cores_since_last_call", lambda: 0.0)
+    assert engine_index.machine_busy() is False
