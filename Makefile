@@ -51,8 +51,8 @@ test-deps: $(VENV)/.installed-dev $(VENV)/.installed-ray
 	fi
 
 # One process by default (the order CI has always run). `make test TEST_WORKERS=2` uses two pytest-xdist
-# workers, one file per unit, slow files first (tests/conftest.py): on an idle 2-core machine 10m25s-13m04s
-# against 13m40s in one process (docs/benchmarks.md, Test suite time).
+# workers, one file per unit, long files first, browser and CPU-bound files alternating (tests/conftest.py):
+# on an idle 2-core machine 11m40s against ~15m30s in one process (docs/benchmarks.md, Test suite time).
 TEST_WORKERS ?= 0
 test: test-deps
 	$(BIN)/python -m pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder)
