@@ -12,8 +12,7 @@ from __future__ import annotations
 # connected, and no script or fragment running or requested
 APP_IDLE = ("[data-testid='stApp'][data-test-connection-state='CONNECTED']"
             "[data-test-script-state='notRunning']")
-# a JavaScript expression: true when the page shows only what the last run drew
-APP_IDLE_AND_NOTHING_STALE_JS = (f"!!document.querySelector(\"{APP_IDLE}\")"
-                                 " && !document.querySelector('[data-stale=\"true\"]')")
 # a JavaScript expression: true when no script or fragment is running (for conditions that add their own)
 APP_IDLE_JS = f"!!document.querySelector(\"{APP_IDLE}\")"
+# a JavaScript expression: true when the page shows only what the last run drew
+APP_IDLE_AND_NOTHING_STALE_JS = f"{APP_IDLE_JS} && !document.querySelector('[data-stale=\"true\"]')"

@@ -148,20 +148,31 @@ def other_processes_cores_since_last_call(*, proc: Path = Path("/proc"),
     return _cores_from_ticks(busy - busy_then, own - own_then, now - then)
 
 
+def _keeps_cores_busy(others: float | None) -> bool:
+    """Other processes' CPU (in cores) reaches the core count minus half a core; where it could not be
+    read (None), the 1-minute load average against the core count."""
+    cores = os.cpu_count() or 1
+    if others is not None:
+        return others >= cores - 0.5
+    try:
+        return os.getloadavg()[0] >= cores
+    except OSError:  # no load average on this platform
+        return False
+
+
 def busy_machine(window: float = 0.1) -> bool:
     """True when other processes keep the cores busy: at least the core count minus a half of them
     (measured over ``window`` seconds; where /proc is missing, the 1-minute load average against the
     core count). The load average lags by a minute and counts this process too: after one model's
     embedding kept both cores busy it read ~2 on an idle 2-core machine, and the next job ran on one
     thread at half speed (docs/benchmarks.md, Embedding fast path)."""
-    cores = os.cpu_count() or 1
-    others = other_processes_cores(window)
-    if others is not None:
-        return others >= cores - 0.5
-    try:
-        return os.getloadavg()[0] >= cores
-    except OSError:
-        return False
+    return _keeps_cores_busy(other_processes_cores(window))
+
+
+def busy_machine_since_last_call() -> bool:
+    """:func:`busy_machine` over the time since this was last asked, without waiting
+    (:func:`other_processes_cores_since_last_call`): for checks on a query's path."""
+    return _keeps_cores_busy(other_processes_cores_since_last_call())
 
 
 @contextlib.contextmanager

@@ -50,7 +50,7 @@ import faiss
 import numpy as np
 
 from engine.errors import SearchError
-from engine.precision import other_processes_cores_since_last_call
+from engine.precision import busy_machine_since_last_call, other_processes_cores_since_last_call
 from engine.types import Embeddings, Mask, Vectors
 
 IndexKind = Literal["exact", "hnsw"]
@@ -365,16 +365,7 @@ def machine_busy() -> bool:
     minute old, or no /proc), the 1-minute load average against the core count."""
     now = time.monotonic()
     if now - _load_checked[0] > 1.0:
-        cores = os.cpu_count() or 1
-        others = other_processes_cores_since_last_call()
-        if others is not None:
-            busy = others >= cores - 0.5
-        else:
-            try:
-                busy = os.getloadavg()[0] >= cores
-            except OSError:  # no load average on this platform
-                busy = False
-        _load_checked[0], _load_checked[1] = now, busy
+        _load_checked[0], _load_checked[1] = now, busy_machine_since_last_call()
     return bool(_load_checked[1])
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
 from bench.streamlit_dom import APP_IDLE, APP_IDLE_AND_NOTHING_STALE_JS
+from tests.conftest import ROOT
 
 CHROMIUM = "/usr/bin/chromium"
 MAP_DRAWN = ".esm-root[data-ready='1']"  # the canvas map (components/map_canvas) has drawn its points

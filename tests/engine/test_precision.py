@@ -162,8 +162,8 @@ def test_search_asks_about_other_processes_without_waiting(monkeypatch):
     monkeypatch.setattr(engine_index, "_load_checked", [0.0, False])  # force a fresh reading
     assert engine_index.machine_busy() in (True, False)  # the real reading, without sleeping
     monkeypatch.setattr(engine_index, "_load_checked", [0.0, False])
-    monkeypatch.setattr(engine_index, "other_processes_cores_since_last_call", lambda: float(os.cpu_count() or 1))
+    monkeypatch.setattr(precision, "other_processes_cores_since_last_call", lambda: float(os.cpu_count() or 1))
     assert engine_index.machine_busy() is True
     monkeypatch.setattr(engine_index, "_load_checked", [0.0, False])
-    monkeypatch.setattr(engine_index, "other_processes_cores_since_last_call", lambda: 0.0)
+    monkeypatch.setattr(precision, "other_processes_cores_since_last_call", lambda: 0.0)
     assert engine_index.machine_busy() is False
