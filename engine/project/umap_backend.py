@@ -41,7 +41,34 @@ def _umap_class() -> Any:
         from umap import UMAP
     except ImportError as exc:  # pragma: no cover - umap-learn is a pinned dependency
         raise ProjectionError("UMAP needs the umap-learn package: pip install umap-learn==0.5.12") from exc
+    _cache_umap_kernels()
     return UMAP
+
+
+# umap-learn 0.5.12 compiles these without numba's `cache=True` (the parallel kNN, fuzzy-set and
+# layout kernels), so every fresh process paid ~16-24 s on 2 cores for its first UMAP even with a
+# warm NUMBA_CACHE_DIR. Caching them is numba's documented `enable_caching()`; it must happen before
+# their first call (compilation is lazy), which `_umap_class` guarantees: it is umap's only importer.
+_UNCACHED_UMAP_KERNELS = (
+    ("umap.umap_", ("smooth_knn_dist", "compute_membership_strengths", "fast_intersection",
+                    "fast_metric_intersection", "reprocess_row", "reset_local_metrics", "init_transform",
+                    "init_update")),
+    ("umap.utils", ("fast_knn_indices", "norm", "submatrix")),
+    ("umap.layouts", ("clip", "rdist", "_nb_optimize_layout_euclidean_single_epoch")),
+    ("umap.distances", ("cosine", "euclidean")),
+)
+
+
+def _cache_umap_kernels() -> None:
+    from numba.core.caching import NullCache
+    from numba.core.dispatcher import Dispatcher
+
+    for module_name, names in _UNCACHED_UMAP_KERNELS:
+        module = sys.modules.get(module_name)
+        for name in names:
+            kernel = getattr(module, name, None)
+            if isinstance(kernel, Dispatcher) and isinstance(kernel._cache, NullCache) and not kernel.signatures:
+                kernel.enable_caching()
 
 
 def umap_is_loaded() -> bool:

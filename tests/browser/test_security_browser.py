@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import MAP_DRAWN, painted, screenshot, wait_for_app
+from tests.browser.conftest import MAP_DRAWN, painted, screenshot, settled, wait_for_app
 from tests.browser.test_home_browser import _keep_only_model
 from tests.conftest import ROOT
 
@@ -109,8 +109,8 @@ def _shot(page, name: str) -> None:
 
 
 def _settle(page, timeout: float = 120_000) -> None:
-    wait_for_app(page, timeout=timeout)
-    page.wait_for_timeout(400)
+    """The run has finished and nothing shown is stale (a condition: a fixed 400 ms here cost ~8 s a run)."""
+    settled(page, timeout=timeout)
 
 
 def test_a_hostile_corpus_never_runs_or_loads_anything(app_url, page, store, beacon, tmp_path) -> None:
