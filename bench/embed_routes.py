@@ -38,8 +38,8 @@ def compiled_encoder(model):
 
     inductor.freezing = True
     inductor.cpp.weight_prepack = True
-    module = model[0]
-    module.auto_model = torch.compile(module.auto_model, dynamic=True)
+    module = model[0]  # sentence-transformers 6: `auto_model` is a read-only view of `model`
+    module.model = torch.compile(module.model, dynamic=True)
 
     def encode(texts):
         with torch.inference_mode():
@@ -56,7 +56,7 @@ def onnx_encoder(model, workspace: Path):
     import torch
     from onnxruntime.transformers.optimizer import optimize_model
 
-    transformer = model[0].auto_model.eval()
+    transformer = model[0].model.eval()
     tokenizer = model.tokenizer
 
     class LastHidden(torch.nn.Module):  # keyword inputs: transformers 5 moved positional arguments
@@ -148,7 +148,7 @@ def main() -> None:
             rows.append((route, name, len(texts), plain_s, seconds, plain_s / seconds,
                          neighbor_agreement(reference, vectors, k=10), setup, detail))
         if route == "compile":
-            model[0].auto_model = model[0].auto_model._orig_mod  # the next route starts from eager
+            model[0].model = model[0].model._orig_mod  # the next route starts from eager
 
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
           f"capability {torch.backends.cpu.get_cpu_capability()}, load {os.getloadavg()[0]:.1f}, "
