@@ -50,10 +50,10 @@ test-deps: $(VENV)/.installed-dev $(VENV)/.installed-ray
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-driver fonts-noto-color-emoji >/dev/null; \
 	fi
 
-# One process by default (the order CI has always run). `make test TEST_WORKERS=2` uses two pytest-xdist
-# workers, one file per unit, long files first, browser and CPU-bound files alternating (tests/conftest.py):
-# on an idle 2-core machine 11m40s against ~15m30s in one process (docs/benchmarks.md, Test suite time).
-TEST_WORKERS ?= 0
+# Two pytest-xdist workers by default: one file per unit, long files first, browser and CPU-bound files
+# alternating (tests/conftest.py); `make test TEST_WORKERS=0` runs one process. On an idle 2-core machine
+# two workers take ~9.5 min, one process ~13.5 min (docs/benchmarks.md, Test suite time).
+TEST_WORKERS ?= 2
 test: test-deps
 	$(BIN)/python -m pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder)
 

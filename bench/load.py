@@ -1,7 +1,7 @@
 """Load test of the hosted demo: N headless Chromium visitors at once, loopback only, bounded.
 
     python bench/load.py                 # 20 visitors (the issue's figure); about 5-10 min on 2 cores
-    python bench/load.py --sessions 5    # the reduced form tests/browser/test_load.py runs
+    python bench/load.py --sessions 5    # the reduced form tests/browser/test_demo_browser.py runs
 
 A fresh workspace gets one small demo corpus (300 Lee news sentences, MiniLM-L3, its UMAP map
 stored), then `streamlit run` starts in demo mode (EMBEDSCAPE_MODE=demo, one job slot) on a free

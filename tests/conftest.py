@@ -35,14 +35,14 @@ def pytest_configure(config: pytest.Config) -> None:
 # a browser file (mostly waiting on its servers) with a CPU-bound one, so the two workers rarely both
 # drive browsers or both compute; the short files fill in at the end. One process keeps pytest's order.
 _SECONDS_PER_FILE = {
-    "tests/browser/test_share_browser.py": 92, "tests/browser/test_demo_browser.py": 79,
-    "tests/browser/test_load.py": 57, "tests/browser/test_cold_start_browser.py": 54,
+    "tests/browser/test_demo_browser.py": 136, "tests/browser/test_share_browser.py": 92,
+    "tests/browser/test_cold_start_browser.py": 15,
     "tests/browser/test_axes_browser.py": 46, "tests/browser/test_security_browser.py": 45,
     "tests/browser/test_map_browser.py": 37, "tests/browser/test_bias_browser.py": 30,
     "tests/browser/test_tags_browser.py": 22, "tests/browser/test_compare_browser.py": 18,
     "tests/browser/test_home_browser.py": 17, "tests/browser/test_geometry_browser.py": 14,
     "tests/browser/test_search_browser.py": 12, "tests/browser/test_crossfilter_browser.py": 11,
-    "tests/engine/test_ray_embed.py": 58, "tests/hostile/test_hostile.py": 51,
+    "tests/engine/test_ray_embed.py": 57, "tests/hostile/test_hostile.py": 51,
     "tests/app/test_axes_page.py": 27, "tests/app/test_crossfilter.py": 26, "tests/engine/test_cli.py": 19,
     "tests/app/test_map_page.py": 14, "tests/app/test_bias_page.py": 13, "tests/app/test_home_page.py": 11,
     "tests/app/test_share_links.py": 11, "tests/app/test_search_page.py": 11,

@@ -118,7 +118,7 @@ def settled(page, timeout: float = 60_000) -> None:
 @pytest.fixture(scope="session")
 def demo_url(demo_workspace):
     """(url, pid, workspace) of one demo-mode server on :func:`demo_workspace`, shared by the demo-mode
-    browser tests (test_demo_browser, test_load): a second server would prove nothing new."""
+    browser tests (test_demo_browser: the isolation, tab-close and load tests): a second server would prove nothing new."""
     from bench.load import demo_server
 
     with demo_server(demo_workspace) as (url, pid):
@@ -128,7 +128,7 @@ def demo_url(demo_workspace):
 @pytest.fixture(scope="session")
 def demo_workspace(tmp_path_factory) -> Path:
     """A workspace holding one small embedded demo corpus with its map stored (bench.load.prepare_workspace),
-    made once for the demo-mode browser tests (test_demo_browser, test_load)."""
+    made once for the demo-mode browser tests (test_demo_browser: the isolation, tab-close and load tests)."""
     from bench.load import prepare_workspace
 
     workspace = tmp_path_factory.mktemp("demo-workspace")

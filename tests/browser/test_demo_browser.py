@@ -1,4 +1,4 @@
-"""Demo mode in a real browser (issue 12, steps 3 and 6).
+"""Demo mode in a real browser (issue 12, steps 3, 5 and 6): isolation, a closed tab, and the reduced load test.
 
 Two visitors (two browser contexts, so two visitor tokens) of one demo-mode server upload
 different corpora; each sees only their own by every route: the sidebar, the workspace table,
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.load import rss_mb
+from bench.load import rss_mb, run as run_load
 from tests.browser.conftest import screenshot, wait_for_app
 
 
@@ -195,3 +195,22 @@ def json_embeddings(corpus_dir: Path) -> dict:
     import json
 
     return json.loads((corpus_dir / "manifest.json").read_text()).get("embeddings", {})
+
+
+# The load test, reduced (issue 12, step 5): bench/load.py runs the full form (20 visitors) and records the
+# figures in docs/reliability.md. It shares this file so that one worker runs one demo server for both.
+LOAD_SESSIONS = 5
+
+
+@pytest.mark.browser
+def test_five_concurrent_visitors_complete_and_memory_levels_off(demo_url):
+    url, pid, workspace = demo_url  # the demo tests' server: a fresh one would prove nothing new
+    summary = run_load(LOAD_SESSIONS, workspace=workspace, settle_seconds=30, prepare=False, server=(url, pid))
+    print(summary)  # the figures, for the test log
+    assert summary["completed"] == LOAD_SESSIONS, summary["failures"]
+    assert all(seconds > 0 for seconds in summary["session_seconds"])
+    assert set(summary["median_step_seconds"]) == {"home", "map", "search", "axes"}
+    rss = summary["rss_mb"]
+    assert rss["before"] < rss["peak"]  # the sampler saw the work …
+    assert summary["levelled_off"], summary["after_samples_mb"]  # … and memory stopped growing after it
+    assert rss["after"] <= rss["peak"] * 1.05

@@ -88,9 +88,11 @@ def test_cli_embed_with_ray_then_plain_embed_is_a_cache_hit(local_ray, tmp_path,
     source = tmp_path / "texts.txt"
     source.write_text("\n".join(TEXTS[:24]) + "\n")
     monkeypatch.setenv("EMBEDSCAPE_HOME", str(workspace))  # main() sets it; restored after the test
-    assert main(["embed", str(source), "--models", "minilm-l3", "--ray", "local", "--ray-actors", "1", "--json",
+    # The lexical model: its actor needs no torch (a sentence model's actor costs ~13 s of CPU to start),
+    # and the route itself is the one the first test checks with a sentence model.
+    assert main(["embed", str(source), "--models", "tfidf-svd", "--ray", "local", "--ray-actors", "1", "--json",
                  "--workspace", str(workspace)]) == 0
     first = json.loads(capsys.readouterr().out)
     assert first["models"][0]["cache_hit"] is False and first["models"][0]["rows"] == 24
-    assert main(["embed", str(source), "--models", "minilm-l3", "--json", "--workspace", str(workspace)]) == 0
+    assert main(["embed", str(source), "--models", "tfidf-svd", "--json", "--workspace", str(workspace)]) == 0
     assert json.loads(capsys.readouterr().out)["models"][0]["cache_hit"] is True
