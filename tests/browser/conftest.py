@@ -150,6 +150,21 @@ def open_options(page, widget, option, *, attempts: int = 4, timeout: int = 8_00
             wait_for_app(page)
 
 
+def open_tab(page, name: str, shows, *, attempts: int = 3, timeout: float = 20_000) -> None:
+    """Click the tab ``name`` until ``shows`` (a locator inside that tab) is visible: a rerun that lands
+    just after the click can redraw the tabs with the first one selected (seen under two test workers on
+    a cold machine), which a user would simply click again."""
+    for attempt in range(attempts):
+        settled(page)
+        page.get_by_role("tab", name=name).click()
+        try:
+            shows.wait_for(timeout=timeout)
+            return
+        except Exception:  # noqa: BLE001 - playwright's TimeoutError
+            if attempt == attempts - 1:
+                raise
+
+
 def pytest_collection_modifyitems(config, items):
     """A browser test that fails is run once more before it counts as failed. On 2 shared cores a
     rerun of the app can land a moment after a click and undo it; the retry is reported in the

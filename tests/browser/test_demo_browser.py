@@ -82,10 +82,10 @@ def test_two_visitors_each_see_only_their_own_corpus(browser, demo_url, tmp_path
         for me, other in (("alice", "bob"), ("bob", "alice")):
             page = pages[me]
             options = _sidebar_options(page)
-            assert f"{me}-corpus" in options and f"{other}-corpus" not in options
+            assert f"{me}-corpus" in options and f"{other}-corpus" not in options, (me, "sidebar", options)
             deletable = _workspace_text(page)
-            assert f"{me}-corpus" in deletable and f"{other}-corpus" not in deletable
-            assert str(workspace) not in page.inner_text("body")  # no server path anywhere
+            assert f"{me}-corpus" in deletable and f"{other}-corpus" not in deletable, (me, "delete picker", deletable)
+            assert str(workspace) not in page.inner_text("body"), (me, "a server path is shown")
         screenshot(alice, "demo_isolation_home")
 
         # Links: Bob opens Alice's corpus by id and by name, on Home and on Search: refused.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import screenshot, wait_for_app
+from tests.browser.conftest import open_tab, screenshot, wait_for_app
 
 
 @pytest.mark.browser
@@ -36,7 +36,7 @@ def test_geometry_page_table_hubs_depth_and_topics(app_url, page, small_corpus, 
     wait_for_app(page)
     screenshot(page, "geometry_depth")
 
-    page.get_by_role("tab", name="Topics").click()
+    open_tab(page, "Topics", page.get_by_role("textbox", name="Topics"))
     hostile = "<img src=x onerror=alert(1)>"
     page.get_by_role("textbox", name="Topics").fill(f"fire: bushfire, fire\n{hostile}: cricket, match")
     page.get_by_role("textbox", name="Topics").press("Control+Enter")

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tests.browser.conftest import painted, screenshot, wait_for_app
+from tests.browser.conftest import open_tab, painted, screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
 SENTENCE, WORDS = "minilm-l3", "glove-50d"
@@ -161,8 +161,7 @@ def test_bias_link(app_url, page, browser, fresh_pages, words_corpus, embedded):
     page.goto(f"{app_url}/Bias?corpus={words_corpus.corpus_id}&models={WORDS}")
     page.get_by_text("Variance explained by PC1").first.wait_for(timeout=120_000)
     wait_for_app(page, timeout=120_000)
-    page.get_by_role("tab", name="WEAT").click()
-    page.get_by_text("Effect size d").first.wait_for(timeout=60_000)
+    open_tab(page, "WEAT", page.get_by_text("Effect size d").first, timeout=60_000)
     before = copied_link(page)
     page.get_by_test_id("stSelectbox").filter(has_text="Test").first.click()
     page.get_by_role("option").nth(1).click()  # another classic test than the first
@@ -171,8 +170,7 @@ def test_bias_link(app_url, page, browser, fresh_pages, words_corpus, embedded):
     fresh = open_fresh(browser, copied_link(page, changed_from=before), fresh_pages)
     fresh.get_by_text("Variance explained by PC1").first.wait_for(timeout=120_000)
     wait_for_app(fresh, timeout=120_000)
-    fresh.get_by_role("tab", name="WEAT").click()
-    fresh.get_by_text("Effect size d").first.wait_for(timeout=60_000)
+    open_tab(fresh, "WEAT", fresh.get_by_text("Effect size d").first, timeout=60_000)
     check_same(page, fresh, "bias", metrics,
                lambda p: p.get_by_test_id("stSelectbox").filter(has_text="Test").first.inner_text())
 
@@ -197,8 +195,8 @@ def test_geometry_link(app_url, page, browser, fresh_pages, lee):
     page.set_viewport_size({"width": 1400, "height": 2400})  # the app scrolls inside itself: show it all
     page.get_by_text("Mean cosine of random pairs").first.wait_for(timeout=180_000)
     wait_for_app(page, timeout=180_000)
-    page.get_by_role("tab", name="Topics").click()
     topics = page.get_by_role("textbox", name="Topics")
+    open_tab(page, "Topics", topics)
     topics.fill("fire: bushfire, fire\nsport: cricket, match")
     topics.press("Control+Enter")
     page.get_by_text("Class column (ground truth)").first.wait_for(timeout=60_000)
@@ -206,7 +204,7 @@ def test_geometry_link(app_url, page, browser, fresh_pages, lee):
     fresh = open_fresh(browser, copied_link(page, showing="topics="), fresh_pages, height=2400)
     fresh.get_by_text("Mean cosine of random pairs").first.wait_for(timeout=180_000)
     wait_for_app(fresh, timeout=180_000)
-    fresh.get_by_role("tab", name="Topics").click()
+    open_tab(fresh, "Topics", fresh.get_by_role("textbox", name="Topics"))
     wait_for_app(fresh, timeout=120_000)
     fresh.get_by_text("Class column (ground truth)").first.wait_for(timeout=120_000)
     check_same(page, fresh, "geometry", metrics, lambda p: p.get_by_role("textbox", name="Topics").input_value())
