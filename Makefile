@@ -52,7 +52,7 @@ test-deps: $(VENV)/.installed-dev $(VENV)/.installed-ray
 
 # Two pytest-xdist workers by default: one file per unit, long files first, browser and CPU-bound files
 # alternating (tests/conftest.py); `make test TEST_WORKERS=0` runs one process. On an idle 2-core machine
-# two workers take ~9.5 min, one process ~13.5 min (docs/benchmarks.md, Test suite time).
+# two workers take ~9.5 min, one process ~12 min (docs/benchmarks.md, Test suite time).
 TEST_WORKERS ?= 2
 test: test-deps
 	$(BIN)/python -m pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder)
