@@ -30,7 +30,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 # Seconds each of the longest files took in one process on an idle 2-core machine (`pytest
-# --durations=0`, 2026-12-03). Under pytest-xdist (`make test TEST_WORKERS=2`: one file per work unit,
+# --durations=0`, 2026-12-03). Under pytest-xdist (`make test`, two workers by default; one file per work unit,
 # handed to whichever worker runs low, in collection order) they run first, longest first, alternating
 # a browser file (mostly waiting on its servers) with a CPU-bound one, so the two workers rarely both
 # drive browsers or both compute; the short files fill in at the end. One process keeps pytest's order.

@@ -136,33 +136,28 @@ def demo_workspace(tmp_path_factory) -> Path:
     return workspace
 
 
-def open_options(page, widget, option, *, attempts: int = 4, timeout: int = 8_000) -> None:
-    """Click ``widget`` (a select box) until ``option`` shows: a rerun that lands just after the click
-    redraws the widget and closes its list, which a user would simply click again."""
+def click_until_shown(page, target, shows, *, attempts: int = 4, timeout: float = 8_000,
+                      between=wait_for_app) -> None:
+    """Click ``target`` until ``shows`` (a locator) is visible, calling ``between(page)`` before each new
+    click: a rerun that lands just after a click can redraw the widget and undo it (a select box's list
+    closes; tabs come back with the first one selected, seen under two test workers on a cold machine),
+    which a user would simply click again."""
     for attempt in range(attempts):
-        widget.click()
-        try:
-            option.wait_for(timeout=timeout)
-            return
-        except Exception:  # noqa: BLE001 - playwright's TimeoutError
-            if attempt == attempts - 1:
-                raise
-            wait_for_app(page)
-
-
-def open_tab(page, name: str, shows, *, attempts: int = 3, timeout: float = 20_000) -> None:
-    """Click the tab ``name`` until ``shows`` (a locator inside that tab) is visible: a rerun that lands
-    just after the click can redraw the tabs with the first one selected (seen under two test workers on
-    a cold machine), which a user would simply click again."""
-    for attempt in range(attempts):
-        settled(page)
-        page.get_by_role("tab", name=name).click()
+        target.click()
         try:
             shows.wait_for(timeout=timeout)
             return
         except Exception:  # noqa: BLE001 - playwright's TimeoutError
             if attempt == attempts - 1:
                 raise
+            between(page)
+
+
+def open_tab(page, name: str, shows, *, attempts: int = 3, timeout: float = 20_000) -> None:
+    """Select the tab ``name`` once the page has settled, until ``shows`` (a locator inside it) is visible."""
+    settled(page)
+    click_until_shown(page, page.get_by_role("tab", name=name), shows, attempts=attempts, timeout=timeout,
+                      between=settled)
 
 
 def pytest_collection_modifyitems(config, items):

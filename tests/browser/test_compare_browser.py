@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import open_options, painted, screenshot, wait_for_app
+from tests.browser.conftest import click_until_shown, painted, screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
 MODELS = ("minilm-l6", "minilm-l3")
@@ -35,7 +35,7 @@ def test_item_view_and_linked_selection_between_aligned_maps(app_url, page, comp
     page.get_by_role("textbox", name="Find an item").press("Enter")
     wait_for_app(page)
     option = page.get_by_role("option").first
-    open_options(page, page.get_by_test_id("stSelectbox").filter(has_text="matches"), option)
+    click_until_shown(page, page.get_by_test_id("stSelectbox").filter(has_text="matches"), option)
     picked = option.inner_text()
     option.click()
     wait_for_app(page)

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from engine import itemsets
-from tests.browser.conftest import open_options, screenshot, wait_for_app
+from tests.browser.conftest import click_until_shown, screenshot, wait_for_app
 
 TAG = "<img src=x onerror=alert(1)> fires"
 
@@ -41,7 +41,7 @@ def test_tag_search_hits_with_a_new_name_and_find_it_in_a_new_session(browser, p
         fresh.goto(f"{app_url}/Search?corpus={small_corpus.corpus_id}")
         wait_for_app(fresh)
         fresh.get_by_text("Metadata filter").click()
-        open_options(fresh, fresh.get_by_test_id("stMultiSelect").filter(has_text="Tagged"),
+        click_until_shown(fresh, fresh.get_by_test_id("stMultiSelect").filter(has_text="Tagged"),
                      fresh.get_by_role("option", name=TAG))
         fresh.context.close()
         assert page.dialogs == []  # the tag's markup never ran

@@ -123,8 +123,6 @@ def test_the_processes_own_work_is_not_counted_as_load(tmp_path):
 
 
 def test_the_windowed_reading_never_waits_and_leaves_out_the_processes_own_work(tmp_path):
-    import os
-
     (tmp_path / "self").mkdir()
     ticks = os.sysconf("SC_CLK_TCK")
     clock = [100.0]
