@@ -202,7 +202,9 @@ def decode(params: Mapping[str, Any], fields: Sequence[Field], *,
     values: dict[str, Any] = {}
     version = str(params.get(VERSION_PARAM, "") or "")
     if version and version != str(VERSION):
-        notes.append(f"This link was made by {'a newer' if version.isdigit() and int(version) > VERSION else 'another'} "
+        # `isdigit()` also accepts "¹", which int() refuses: the same bounded pattern as an int field
+        newer = re.fullmatch(r"\d{1,18}", version) is not None and int(version) > VERSION
+        notes.append(f"This link was made by {'a newer' if newer else 'another'} "
                      "version of Embedscape; the parts this version understands are applied.")
     for field in fields:
         raw = params.get(field.name)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import string
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from engine.viewstate import (
@@ -59,6 +59,7 @@ def test_encode_then_decode_gives_the_values_back(tmp_path_factory, values) -> N
 @given(params=st.dictionaries(st.sampled_from([f.name for f in FIELDS] + ["v", "other"]),
                               st.text(max_size=3000) | st.sampled_from(["~", "~" + "0" * 20, "~../../etc", "[[[[", "1e999",
                                                                          "NaN", "-5", "101", "0x10", "{\"a\":NaN}"])))
+@example(params={"v": "¹"})  # isdigit() but not int(): a link once raised here
 def test_decode_never_raises_and_keeps_values_in_bounds(tmp_path_factory, params) -> None:
     links = LinkStore(tmp_path_factory.mktemp("links"))
     decoded = decode(params, FIELDS, load=links.load)
